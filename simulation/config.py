@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 WEIGHT_TOLERANCE = 1e-6
 
+#: Keys an intervention may not change: they size the run itself.
+FIXED_AT_START = ("org", "horizon_days", "warmup_days", "name", "description")
+
 #: Allowed team sizes per structure kind (inclusive). Silo team size is the size of a functional
 #: team under one manager; the others are cross-functional units (MODEL.md: pod 3-5, squad 6-10,
 #: tribe 10-15).
@@ -59,7 +62,8 @@ class Structure(Section):
     kind: Literal["silo", "pod", "squad", "tribe"] = P("silo", "-", "brief", "silo: two functional departments with a pooled ops queue; pod/squad/tribe: cross-functional teams, each with its own ops queue.")
     team_size: int = P(8, "people", "span of control 6-10; MODEL.md ranges", "People per team; checked against the kind's range (silo 3-20, pod 3-5, squad 6-10, tribe 10-15).", ge=2, le=50)
     decision_authority: float | None = P(None, "probability", "MODEL.md: pod limited, squad moderate, tribe high", "Share of exceptions settled inside the team; empty = the kind's default (silo 0.2, pod 0.4, squad 0.6, tribe 0.8).", ge=0, le=1)
-    escalation_days: float = P(3.0, "days", "assumption: one manager review cycle", "Mean delay to settle an exception escalated to a manager.", ge=0, le=60)
+    escalation_days: float = P(3.0, "days", "assumption: one manager review cycle", "Delay to settle an exception escalated to a manager, before any backlog.", ge=0, le=60)
+    escalations_per_day: float = P(8.0, "exceptions/day", "assumption: two managers, ~4 decisions/day each", "Escalated exceptions managers can settle per day; beyond that a backlog builds.", gt=0, le=1000)
     coordination_minutes_per_link: float = P(2.5, "minutes/link/day", "Brooks 1975: n(n-1)/2 channels; assumption for size", "Daily coordination time each person spends per communication link in their team.", ge=0, le=60)
     context_build_days: float = P(60.0, "days", "Carlile 2004; assumption", "Time constant for a cross-functional team to build shared context.", gt=0, le=2000)
     context_max_reduction: float = P(0.6, "share", "assumption", "Largest share of information asymmetry that shared context removes.", ge=0, le=1)
@@ -131,14 +135,14 @@ class Handover(Section):
 
 class Comms(Section):
     strategy: Literal["chat_first", "channel_sla"] = P("chat_first", "-", "brief", "chat_first: every message interrupts; channel_sla: only urgent traffic on chat, the rest batched with answer SLAs.")
-    chatter_per_day: float = P(5.0, "messages/person/day", "assumption; Mark et al. 2008", "Non-deal chat messages each person receives per day.", ge=0, le=200)
-    handling_minutes: float = P(4.0, "minutes/message", "assumption", "Time to read and answer one message.", ge=0, le=120)
+    chatter_per_day: float = P(4.0, "messages/person/day", "assumption; Mark et al. 2008", "Non-deal chat messages each person receives per day.", ge=0, le=200)
+    handling_minutes: float = P(3.0, "minutes/message", "assumption", "Time to read and answer one message.", ge=0, le=120)
     resumption_minutes: float = P(15.0, "minutes", "Mark, Gudith & Klocke 2008 (10-25 min)", "Time to get back into deep work after an interruption.", ge=0, le=120)
-    deep_work_share: float = P(0.6, "share", "assumption", "Share of working time spent in deep work, where an interruption costs resumption time.", ge=0, le=1)
+    deep_work_share: float = P(0.5, "share", "assumption", "Share of working time spent in deep work, where an interruption costs resumption time.", ge=0, le=1)
     urgent_share: float = P(0.2, "share", "assumption", "Share of traffic urgent enough to stay on chat under channel_sla.", ge=0, le=1)
     sla_answer_days: float = P(1.0, "days", "brief: project tool 24 h, email 24-48 h", "Mean wait for an answer sent through a batched channel.", ge=0, le=10)
     batch_handling_factor: float = P(0.8, "x", "assumption: batching is slightly cheaper", "Handling time of a batched message relative to a chat message.", ge=0, le=2)
-    stress_rework: float = P(0.02, "per interruption/day", "Mark et al. 2008: interruptions raise stress and errors", "Increase of rework probability per interruption per day above zero.", ge=0, le=1)
+    stress_rework: float = P(0.015, "per interruption/day", "Mark et al. 2008: interruptions raise stress and errors", "Increase of rework probability per interruption per day above zero.", ge=0, le=1)
     status_request_rate: float = P(0.15, "requests/deal/day", "assumption", "Chance per day that a rep chases ops about a waiting customer (status request).", ge=0, le=5)
 
 
@@ -156,9 +160,9 @@ class Info(Section):
     decision_archive: bool = P(False, "-", "brief", "Read-only archive of decisions: cuts search time.")
     archive_search_cut: float = P(0.4, "share", "assumption", "Reduction of search time from the decision archive.", ge=0, le=1)
     upkeep_minutes: float = P(5.0, "minutes/person/day", "assumption", "Daily upkeep of each information tool (glossary, archive) per person.", ge=0, le=120)
-    search_hours: float = P(2.4, "hours/person/day", "McKinsey 2012: 1.8 h/day (19%) searching; IDC", "Search time per person per day at asymmetry 1.", ge=0, le=8)
+    search_hours: float = P(1.0, "hours/person/day", "McKinsey 2012: 1.8 h/day (19%) searching, all causes; calibrated", "Search time per person per day at asymmetry 1.", ge=0, le=8)
     questions_per_gap: float = P(6.0, "questions/deal", "assumption", "Questions ops sends about a deal whose package is completeness 0 (pro rata).", ge=0, le=100)
-    misunderstanding_rework: float = P(0.5, "x work", "assumption", "Rework, as a share of the implementation work, when requirements are misunderstood.", ge=0, le=5)
+    misunderstanding_rework: float = P(0.3, "x work", "assumption", "Rework, as a share of the implementation work, when requirements are misunderstood.", ge=0, le=5)
     search_hours_per_gap: float = P(6.0, "hours/deal", "assumption", "Ops search hours for a deal whose package is completeness 0 (pro rata, scaled by asymmetry).", ge=0, le=200)
 
 
@@ -176,28 +180,31 @@ class Coaching(Section):
 
 
 class Market(Section):
-    leads_per_rep_day: float = P(0.3, "leads/rep/day", "assumption: ~75 qualified leads per rep per year", "Qualified leads arriving per rep per working day.", ge=0, le=50)
+    leads_per_rep_day: float = P(0.25, "leads/rep/day", "assumption: ~60 qualified opportunities per rep per year", "Qualified leads arriving per rep per working day.", ge=0, le=50)
     deal_value: float = P(40_000.0, "currency/year", "mid-market ACV; assumption", "Mean annual contract value of a deal.", gt=0)
     deal_value_cv: float = P(0.6, "cv", "assumption", "Coefficient of variation of deal value (lognormal).", ge=0, le=5)
     selling_hours: float = P(14.0, "hours/deal", "assumption", "Rep selling hours to take an opportunity to a decision.", gt=0, le=500)
     work_cv: float = P(0.5, "cv", "assumption", "Coefficient of variation of selling and implementation work (lognormal).", ge=0, le=5)
     win_base: float = P(0.45, "probability", "MODEL.md band 35-55%", "Win probability of an opportunity worked on time with an honest promise.", gt=0, lt=1)
     stale_hazard: float = P(0.02, "per day", "assumption", "Daily chance that an opportunity awaiting rep time goes to a competitor.", ge=0, le=1)
-    overpromise_win_lift: float = P(0.8, "log-odds", "assumption", "Win log-odds gained at full promise inflation.", ge=0, le=5)
-    implementation_hours: float = P(40.0, "hours/deal", "assumption", "Ops hours to onboard and implement a deal with perfect information.", gt=0, le=2000)
-    churn_base_hazard: float = P(0.0004, "per day", "assumption; brief ~15% churn at handover", "Base daily hazard that a customer walks before activation.", ge=0, le=1)
+    overpromise_win_lift: float = P(0.8, "log-odds", "assumption", "Win log-odds gained by overselling a deal.", ge=0, le=5)
+    implementation_hours: float = P(26.0, "hours/deal", "assumption", "Ops hours to onboard and implement a deal with perfect information.", gt=0, le=2000)
+    max_hours_per_deal_day: float = P(4.0, "hours/day", "assumption: customer-side pace of an implementation", "Most ops hours one deal can absorb in a day (so onboarding takes elapsed time).", gt=0, le=1000)
+    churn_base_hazard: float = P(0.0006, "per day", "assumption; brief ~15% churn at handover", "Base daily hazard that a customer walks before activation.", ge=0, le=1)
     churn_early_multiplier: float = P(4.0, "x", "MODEL.md: hazard front-loaded", "Extra hazard right after close (decays with churn_early_days).", ge=0, le=100)
     churn_early_days: float = P(15.0, "days", "assumption", "Time constant of the early hazard.", gt=0, le=500)
-    churn_wait_hazard: float = P(0.003, "per day", "assumption", "Extra daily hazard while a customer waits with no progress (queue, stall, return).", ge=0, le=1)
-    churn_gap_hazard: float = P(0.006, "per day", "assumption", "Extra daily hazard at full overpromise gap (disappointment).", ge=0, le=1)
+    churn_wait_hazard: float = P(0.005, "per day", "assumption", "Extra daily hazard while a customer waits with no progress (queue, stall, return).", ge=0, le=1)
+    churn_gap_hazard: float = P(0.010, "per day", "assumption", "Extra daily hazard of an oversold customer (disappointment).", ge=0, le=1)
     churn_info_hazard: float = P(0.002, "per day", "assumption", "Extra daily hazard at completeness 0 (customer repeats themselves).", ge=0, le=1)
-    exceptions_per_deal: float = P(1.0, "exceptions/deal", "assumption", "Mean exceptions (non-standard requests) per deal needing a decision at onboarding; more with overpromising.", ge=0, le=20)
+    promise_rework: float = P(0.4, "x work", "assumption", "Extra implementation work on an oversold deal (scope gap).", ge=0, le=5)
+    exceptions_per_deal: float = P(0.6, "exceptions/deal", "assumption", "Mean exceptions (non-standard requests) per deal needing a decision at onboarding; more with overpromising.", ge=0, le=20)
 
 
 class Behaviour(Section):
-    logit_beta: float = P(4.0, "1/return", "assumption; McFadden logit", "Sharpness of the logit choice over perceived returns (0 = random, large = rational).", ge=0, le=100)
+    logit_beta: float = P(3.0, "1/return", "assumption; McFadden logit", "Sharpness of the logit choice over perceived returns (0 = random, large = rational).", ge=0, le=100)
     adapt_rate: float = P(0.25, "per week", "assumption: a plan's effect appears over weeks", "Share of the gap to the preferred time allocation closed each weekly review.", gt=0, le=1)
     belief_rate: float = P(0.3, "per payout", "assumption", "Weight of the latest realised payout in the belief about each bonus component.", gt=0, le=1)
+    norm_core: float = P(0.5, "return", "Baker 1992: base pay and supervision keep the core job done", "Value of core work (selling, delivering) from job expectations, whatever the bonus pays.", ge=0, le=5)
     norm_quality: float = P(0.15, "return", "assumption", "Mean intrinsic value of handover/collaboration work.", ge=0, le=5)
     norm_help: float = P(0.1, "return", "assumption", "Mean intrinsic value of helping the other department.", ge=0, le=5)
     norm_sd: float = P(0.05, "return", "assumption", "Spread of intrinsic norms across people.", ge=0, le=5)
@@ -205,11 +212,13 @@ class Behaviour(Section):
     peer_monitoring: float = P(0.6, "x", "Knez & Simester 2001", "Strength of mutual monitoring under team pay in a fully visible team.", ge=0, le=5)
     visibility_size: float = P(6.0, "people", "Ringelmann; assumption", "Team size at which peer visibility has halved.", gt=0, le=100)
     conditional_cooperation: float = P(0.6, "slope", "Fischbacher & Gachter 2010", "How strongly people match their teammates' cooperative effort.", ge=0, le=1)
-    overpromise_max: float = P(0.5, "0..1", "assumption", "Largest promise inflation a rep can choose; 0 switches overpromising off.", ge=0, le=1)
+    overpromise_max: float = P(0.5, "share of deals", "assumption", "Largest share of deals a rep may oversell; 0 switches overpromising off.", ge=0, le=1)
     honesty_norm: float = P(0.1, "return", "assumption", "Intrinsic cost of overpromising.", ge=0, le=5)
     handover_skill: float = P(0.6, "0..1", "assumption", "Initial handover skill of reps.", ge=0, le=1)
     learning_exponent: float = P(0.15, "-", "Wright 1936 learning curve", "Learning-curve exponent for handover skill with cumulative handovers.", ge=0, le=1)
-    doc_hours_need: float = P(3.0, "hours/deal", "assumption", "Documentation hours that bring a package to about 63% completeness at skill 1.", gt=0, le=100)
+    bonus_salience: float = P(5.0, "return per bonus share", "assumption; calibrated", "Weight people put on bonus money relative to intrinsic norms (a 20% pool at full attribution gives a return of 1).", ge=0, le=100)
+    help_efficiency: float = P(0.5, "x", "assumption: help is less skilled than own work", "Output of an hour of help relative to an hour of the other department's own work.", ge=0, le=1)
+    doc_hours_need: float = P(1.0, "hours/deal", "assumption", "Documentation hours that bring a package to about 63% completeness at skill 1.", gt=0, le=100)
 
 
 class Intervention(Section):
@@ -257,6 +266,12 @@ class Scenario(Section):
                 raise ValueError(
                     f"interventions[{i}].day {iv.day} is not inside the horizon "
                     f"(0 .. {self.horizon_days - 1} measured days)"
+                )
+            frozen = [k for k in iv.set if k.split(".")[0] in FIXED_AT_START]
+            if frozen:
+                raise ValueError(
+                    f"interventions[{i}].set: {', '.join(frozen)} cannot change during a run "
+                    f"({', '.join(FIXED_AT_START)} are fixed at the start)"
                 )
             try:
                 current = with_changes(current, iv.set)

@@ -1,0 +1,125 @@
+"""SalesRep and OpsStaff: the people, and how they decide where their hours go.
+
+Each agent is a Mesa ``Agent``; its state (time allocation, beliefs about the bonus plan, norms,
+skills) lives in the model's per-person arrays at row ``agent.idx`` so that the daily flow of
+thousands of deals stays vectorised. Decisions are made at a weekly review: every agent of a
+type revises its plan with the same boundedly rational rule, evaluated for the whole
+``AgentSet`` at once (``review``). Roles such as translation champion are attributes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simulation import incentives as inc
+
+if TYPE_CHECKING:
+    from simulation.model import FrictionModel
+
+
+class Person(mesa.Agent):
+    """Common view of a person's state in the model arrays."""
+
+    model: FrictionModel
+    elasticity: np.ndarray = inc.ELASTICITY_REP
+
+    def __init__(self, model: FrictionModel, idx: int) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.is_champion = False
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Current time allocation over tasks (core, quality, help, slack)."""
+        return dict(zip(inc.TASKS, self.model.shares[self.idx].tolist(), strict=True))
+
+    @property
+    def beliefs(self) -> dict[str, float]:
+        """Perceived value of each bonus component, learnt from realised payouts."""
+        return dict(zip(inc.COMPONENTS, self.model.beliefs[self.idx].tolist(), strict=True))
+
+    @property
+    def team(self) -> int:
+        return int(self.model.team[self.idx])
+
+    @property
+    def payout_total(self) -> float:
+        """Bonus received so far in the measured window."""
+        return float(self.model.payouts[self.idx].sum())
+
+    @classmethod
+    def review(cls, model: FrictionModel, agents: mesa.agent.AgentSet) -> None:
+        """Weekly review for every agent of this type.
+
+        Preferred allocation = logit over perceived marginal returns (bonus pull + norms),
+        pulled towards teammates' cooperative effort; each agent closes ``adapt_rate`` of the
+        gap between its current and preferred allocation.
+        """
+        idx = model.type_rows[cls]
+        b = model.s.behaviour
+        ret = inc.marginal_returns(
+            model.beliefs[idx],
+            model.attrib[idx],
+            model.kpi_kind[idx],
+            cls.elasticity,
+            model.norms[idx],
+            b.bonus_salience * model.s.incentives.bonus_pool,
+        )
+        pref = inc.logit_shares(ret, b.logit_beta)
+        pref = _cooperate(model, idx, pref)
+        model.shares[idx] += b.adapt_rate * (pref - model.shares[idx])
+        cls._review_extra(model, idx)
+
+    @classmethod
+    def _review_extra(cls, model: FrictionModel, idx: np.ndarray) -> None:
+        """Role-specific decisions beyond the time allocation."""
+
+
+def _cooperate(model: FrictionModel, idx: np.ndarray, pref: np.ndarray) -> np.ndarray:
+    """Conditional cooperation against the current effort of everyone in the same team."""
+    full = model.shares.copy()
+    full[idx] = pref
+    out = inc.conditional_cooperation(
+        full, model.shares, model.team, model.n_teams, model.s.behaviour.conditional_cooperation
+    )
+    return out[idx]
+
+
+class SalesRep(Person):
+    """Sells (qualifies and closes), documents the handover, helps ops; chooses how much to promise."""
+
+    elasticity = inc.ELASTICITY_REP
+
+    @property
+    def promise(self) -> float:
+        """Promise inflation (0 = honest scope)."""
+        return float(self.model.promise[self.idx])
+
+    @property
+    def handover_skill(self) -> float:
+        return float(self.model.rep_skill()[self.idx])
+
+    @classmethod
+    def _review_extra(cls, model: FrictionModel, idx: np.ndarray) -> None:
+        b = model.s.behaviour
+        if b.overpromise_max <= 0.0:
+            model.promise[idx] = 0.0
+            return
+        ret = inc.promise_return(
+            model.beliefs[idx],
+            model.attrib[idx],
+            model.kpi_kind[idx],
+            b.bonus_salience * model.s.incentives.bonus_pool,
+            model.honesty[idx],
+        )
+        pref = b.overpromise_max / (1.0 + np.exp(-b.logit_beta * ret))
+        model.promise[idx] += b.adapt_rate * (pref - model.promise[idx])
+
+
+class OpsStaff(Person):
+    """Delivers onboarding work from a queue, reviews scoping with sales, helps sales."""
+
+    elasticity = inc.ELASTICITY_OPS

@@ -1,0 +1,166 @@
+"""Incentives: the multitask problem, free riding, mutual monitoring, tournaments, payouts.
+
+Pure functions on arrays. People are rows; tasks and bonus components are columns.
+
+Tasks (columns of an allocation): ``CORE`` (reps sell, ops deliver), ``QUALITY`` (reps document
+and scope realistically, ops review scoping with sales), ``HELP`` (hours given to the other
+department's work), ``SLACK`` (time not worked: where free riding shows up).
+
+Bonus components: ``IND`` (individual KPI), ``TEAM``, ``COMP`` (company), ``SB`` (silo-buster
+award for observed cross-department help).
+
+The choice rule (Holmstrom & Milgrom 1991; McFadden logit): the perceived marginal return of an
+hour on task k is ``salience * sum_j belief_j * attribution_j * elasticity_jk + norm_k``; the
+preferred allocation is the logit (softmax) of ``beta * return``; people move a fixed share of the
+way towards it at each weekly review, so a new plan takes weeks to show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CORE, QUALITY, HELP, SLACK = range(4)
+TASKS = ("core", "quality", "help", "slack")
+IND, TEAM, COMP, SB = range(4)
+COMPONENTS = ("individual", "team", "company", "silo_buster")
+
+# What a KPI rewards: believed effect of an hour on each task (core, quality, help, slack) and of
+# promise inflation, relative to the effect of an hour of core work on the KPI it is built for.
+# These are the agents' beliefs about the production function (documented in ODD.md), not
+# outcomes: whether quality work really lowers churn is decided by the simulated value stream.
+KPI_BOOKINGS = 0  # rep's (or sales team's) closed-won value
+KPI_DELIVERY = 1  # ops productive delivery hours
+KPI_ACTIVATED = 2  # activated revenue (customers live)
+KPI_HELP = 3  # observed help hours (silo-buster tournament)
+
+ELASTICITY_REP = np.array(
+    [
+        [1.0, 0.0, 0.0, 0.0],  # bookings: only selling counts
+        [0.0, 0.0, 0.0, 0.0],  # delivery: not a rep KPI
+        [0.5, 0.35, 0.15, 0.0],  # activated revenue: selling, a clean handover, helping ops
+        [0.0, 0.0, 1.0, 0.0],  # observed help
+    ]
+)
+ELASTICITY_OPS = np.array(
+    [
+        [0.0, 0.0, 0.0, 0.0],
+        [1.0, 0.0, 0.0, 0.0],  # delivery hours: only delivery counts
+        [0.5, 0.3, 0.2, 0.0],  # activated revenue: delivery, scoping review, helping sales
+        [0.0, 0.0, 1.0, 0.0],
+    ]
+)
+#: Believed effect of promise inflation on each KPI kind (per unit of inflation, relative):
+#: more wins raise bookings; for activated revenue the extra wins are outweighed by churn/rework.
+PROMISE_ELASTICITY = np.array([0.45, 0.0, -0.35, 0.0])
+
+
+def peer_visibility(group_size: np.ndarray | float, half_size: float) -> np.ndarray:
+    """Share of a person's effort their peers can see: 1 alone, 1/2 at ``half_size`` people."""
+    n = np.asarray(group_size, dtype=float)
+    return np.exp(-np.log(2.0) * np.maximum(n - 1.0, 0.0) / max(half_size - 1.0, 1e-9))
+
+
+def attribution(
+    team_size: np.ndarray, firm_size: int, noise: float, peer_monitoring: float, half_size: float
+) -> np.ndarray:
+    """How much of each component a person can move by their own effort (rows: people).
+
+    Individual pay is fully attributable; team and company pay only 1/N of it (free riding,
+    Holmstrom 1982), partly restored by peers who see and sanction shirking (Knez & Simester
+    2001), which fades as the group grows (Ringelmann). The tournament's pull falls with judging
+    noise: the chance of winning moves less with effort when the judge sees less.
+    """
+    n = team_size.astype(float)
+    out = np.empty((len(n), 4))
+    out[:, IND] = 1.0
+    out[:, TEAM] = 1.0 / n + peer_monitoring * peer_visibility(n, half_size)
+    out[:, COMP] = 1.0 / firm_size + peer_monitoring * peer_visibility(firm_size, half_size)
+    out[:, SB] = 1.0 / np.sqrt(1.0 + noise**2)
+    return out
+
+
+def marginal_returns(
+    beliefs: np.ndarray,
+    attrib: np.ndarray,
+    kpi_kind: np.ndarray,
+    elasticity: np.ndarray,
+    norms: np.ndarray,
+    salience: float,
+) -> np.ndarray:
+    """Perceived return of an hour on each task, per person (rows) and task (columns).
+
+    ``kpi_kind[i, j]`` says which KPI component j measures for person i; ``elasticity`` maps a
+    KPI kind to the tasks that move it for this role.
+    """
+    e = elasticity[kpi_kind]  # (people, components, tasks)
+    pull = np.einsum("ij,ij,ijk->ik", beliefs, attrib, e)
+    return salience * pull + norms
+
+
+def promise_return(
+    beliefs: np.ndarray, attrib: np.ndarray, kpi_kind: np.ndarray, salience: float, honesty: np.ndarray
+) -> np.ndarray:
+    """Perceived return of inflating the promise, per rep: positive when bookings pay."""
+    return salience * np.einsum("ij,ij,ij->i", beliefs, attrib, PROMISE_ELASTICITY[kpi_kind]) - honesty
+
+
+def logit_shares(returns: np.ndarray, beta: float) -> np.ndarray:
+    """Boundedly rational allocation: softmax of ``beta * return`` across tasks."""
+    z = beta * returns
+    z = z - z.max(axis=1, keepdims=True)
+    w = np.exp(z)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def conditional_cooperation(
+    preferred: np.ndarray, current: np.ndarray, team: np.ndarray, n_teams: int, slope: float
+) -> np.ndarray:
+    """Pull cooperative effort (quality, help) towards what teammates currently give.
+
+    Conditional cooperators (Fischbacher & Gachter 2010) match others' contributions with a
+    slope below one, so a team where some free ride drifts down; one where most give, up.
+    """
+    if slope <= 0.0:
+        return preferred
+    counts = np.bincount(team, minlength=n_teams).astype(float)
+    out = preferred.copy()
+    for k in (QUALITY, HELP):
+        mean = np.bincount(team, weights=current[:, k], minlength=n_teams) / np.maximum(counts, 1.0)
+        out[:, k] = (1.0 - slope) * preferred[:, k] + slope * mean[team]
+    coop = out[:, QUALITY] + out[:, HELP]
+    rest = preferred[:, CORE] + preferred[:, SLACK]
+    scale = np.where(rest > 0, (1.0 - np.minimum(coop, 0.95)) / np.maximum(rest, 1e-12), 0.0)
+    out[:, CORE] = preferred[:, CORE] * scale
+    out[:, SLACK] = preferred[:, SLACK] * scale
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def tournament_awards(
+    observed_help: np.ndarray,
+    noise: float,
+    winner_share: float,
+    pool: float,
+    z: np.ndarray,
+) -> np.ndarray:
+    """Silo-buster award: the top ``winner_share`` by judged help split ``pool`` equally.
+
+    The judge sees true help plus noise scaled to the spread of true help (``noise`` = 0 is a
+    perfect judge); ``z`` are standard normal draws from the judging stream.
+    """
+    n = len(observed_help)
+    if pool <= 0.0 or n == 0:
+        return np.zeros(n)
+    spread = observed_help.std()
+    judged = observed_help + noise * (spread if spread > 0 else 1.0) * z
+    k = max(1, int(round(winner_share * n)))
+    winners = np.argsort(-judged, kind="stable")[:k]
+    award = np.zeros(n)
+    award[winners] = pool / k
+    return award
+
+
+def component_payouts(
+    weights: np.ndarray, target_bonus: np.ndarray, attainment: np.ndarray, cap: float
+) -> np.ndarray:
+    """Payout per person and formula component (IND, TEAM, COMP); SB is paid by tournament."""
+    return weights[None, :3] * target_bonus[:, None] * np.clip(attainment, 0.0, cap)

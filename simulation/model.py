@@ -1,0 +1,734 @@
+"""FrictionModel: a Sales and Operations organisation, one step per working day.
+
+Wiring and the daily schedule only; each mechanism is a pure function in its own module
+(``incentives``, ``handover``, ``information``, ``comms``, ``queueing``, ``churn``,
+``coaching``) and every KPI is defined once in ``metrics``. The model does no file I/O apart
+from accepting a scenario path, which it hands to ``simulation.loader``.
+
+Daily schedule (see docs/ODD.md, "Process overview and scheduling"):
+ 1. roll-outs due today are applied (interventions);
+ 2. coaching sessions, payouts (every payout period) and the weekly review of plans;
+ 3. new leads arrive;
+ 4. handovers due today go through the gate and red-flag check into an ops queue;
+ 5. messages (chatter, questions, status chasers) and fixed overheads take their hours;
+ 6. the remaining hours are split by each person's plan: selling and documenting move open
+    deals to a decision; ops hours serve their queue first come first served;
+ 7. every waiting customer faces the churn hazard;
+ 8. hours, payouts and flows are booked; the DataCollector records the day.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from simulation import churn, coaching, comms, handover, information, metrics
+from simulation import incentives as inc
+from simulation.agents import OpsStaff, SalesRep
+from simulation.config import Scenario, with_changes
+from simulation.deals import (
+    ACTIVATED,
+    CHURNED,
+    HANDOVER,
+    LOST,
+    N_UNIFORMS,
+    ONBOARDING,
+    OPEN,
+    DealBook,
+)
+from simulation.queueing import fifo_serve
+from simulation.streams import make_streams, root_entropy
+
+#: Hour categories booked per person per day; they sum to the paid day.
+HOUR_CATEGORIES = (
+    "core",  # selling (reps) / productive delivery (ops)
+    "quality",  # documentation and realistic scoping (reps) / scoping review (ops)
+    "help",  # hours given to the other department's work
+    "slack",  # not worked (free riding)
+    "idle",  # ops hours with no eligible work in the queue
+    "interruptions",  # message handling + resumption
+    "search",  # background search + ops search on thin packages
+    "rework",  # ops rework on misread or overpromised deals + reps fixing returned packages
+    "coordination",  # team meetings, reorganisation, gate forms, exceptions, owner follow-up,
+    # translation, tool upkeep
+    "learning",  # coaching sessions and post-mortems
+)
+HC = {name: i for i, name in enumerate(HOUR_CATEGORIES)}
+LOSS_CATEGORIES = ("interruptions", "search", "rework", "coordination")
+
+#: Daily series recorded by the DataCollector (attribute names on the model).
+DAILY_SERIES = (
+    "day",
+    "open_opportunities",
+    "handover_backlog",
+    "onboarding_wip",
+    "won_today",
+    "lost_today",
+    "activated_today",
+    "churned_today",
+    "loss_share_today",
+    "interruptions_today",
+    "help_share_today",
+    "slack_share_today",
+    "quality_share_today",
+    "mean_promise",
+    "ops_utilisation_today",
+)
+
+
+class DailyCollector(mesa.DataCollector):
+    """Mesa DataCollector for scalar model attributes, without a deepcopy per value.
+
+    Columns are the daily series plus every KPI; KPI columns are NaN until the horizon, when
+    the model computes them, so ``batch_run``'s last row carries the run's KPIs.
+    """
+
+    def __init__(self, series: tuple[str, ...], kpis: tuple[str, ...]) -> None:
+        super().__init__(model_reporters={name: name for name in series + kpis})
+        self._series = series
+        self._kpi_names = kpis
+        self._columns = [self.model_vars[name] for name in series]
+        self._kpi_columns = [self.model_vars[name] for name in kpis]
+
+    def collect(self, model: FrictionModel) -> None:  # type: ignore[override]
+        self._collection_steps.append(model.time)
+        for col, name in zip(self._columns, self._series, strict=True):
+            col.append(getattr(model, name))
+        kpis = model.kpis
+        for col, name in zip(self._kpi_columns, self._kpi_names, strict=True):
+            col.append(kpis.get(name, math.nan))
+
+
+class FrictionModel(mesa.Model):
+    """Sales reps and ops staff turning leads into activated customers.
+
+    Args:
+        scenario: a validated ``Scenario``, a mapping, or a path to a scenario YAML file.
+        rng: seed (int, SeedSequence or Generator). Every random draw comes from named streams
+            derived from it (``simulation.streams``).
+    """
+
+    def __init__(self, scenario: Scenario | dict[str, Any] | str | Path | None = None, rng: Any = None) -> None:
+        self.entropy = root_entropy(rng)
+        super().__init__(rng=self.entropy)
+        self.s = _as_scenario(scenario)
+        self.base_scenario = self.s
+        self.streams = make_streams(self.entropy)
+        s = self.s
+        self.R, self.O = s.org.sales_reps, s.org.ops_staff
+        self.N = self.R + self.O
+        self.total_days = s.warmup_days + s.horizon_days
+        self.warmup = s.warmup_days
+
+        SalesRep.create_agents(self, self.R, idx=list(range(self.R)))
+        OpsStaff.create_agents(self, self.O, idx=list(range(self.R, self.N)))
+        self.type_rows = {SalesRep: np.arange(self.R), OpsStaff: np.arange(self.R, self.N)}
+        self.is_rep = np.arange(self.N) < self.R
+
+        self._init_people()
+        self._build_teams(reorganisation=False)
+        self._init_incentives()
+
+        expected = int(s.market.leads_per_rep_day * self.R * self.total_days * 1.2) + 64
+        self.deals = DealBook(expected)
+        self.seq_counter = 0
+        self.champion_backlog = 0.0
+        self.escalation_backlog = 0.0
+        self.pending_overhead = np.zeros(self.N)
+        self.pending_rework = np.zeros(self.N)
+        self.ops_interrupts_per_person = 0.0
+
+        # measured-window accumulators
+        self.hours = np.zeros((self.N, len(HOUR_CATEGORIES)))
+        self.payouts = np.zeros((self.N, 4))
+        self.interruptions_total = 0.0
+        self.transition_left = 0
+        self.interventions = sorted(s.interventions, key=lambda iv: iv.day)
+        self.applied_interventions: list[dict[str, Any]] = []
+        self.kpis: dict[str, float] = {}
+        self.stages: dict[str, dict[str, float]] = {}
+        self.day = -self.warmup
+        for name in DAILY_SERIES[1:]:
+            setattr(self, name, 0.0)
+        self.datacollector = DailyCollector(DAILY_SERIES, tuple(metrics.KPIS))
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ set-up
+    def _init_people(self) -> None:
+        s, b = self.s, self.s.behaviour
+        r = self.streams["people"]
+        self.norms = np.zeros((self.N, 4))
+        self.norms[:, inc.CORE] = b.norm_core
+        self.norms[:, inc.QUALITY] = np.maximum(0.0, r.normal(b.norm_quality, b.norm_sd, self.N))
+        self.norms[:, inc.HELP] = np.maximum(0.0, r.normal(b.norm_help, b.norm_sd, self.N))
+        self.norms[:, inc.SLACK] = b.slack_value
+        self.honesty = np.maximum(0.0, r.normal(b.honesty_norm, b.norm_sd, self.N))
+        self.skill0 = np.clip(r.normal(b.handover_skill, 0.1, self.N), 0.05, 1.0)
+        self.understanding = np.zeros(self.N)
+        self.skill_lessons = np.zeros(self.N)
+        self.handovers_done = np.zeros(self.N)
+        self.practice = np.zeros(self.N)
+        self.promise = np.zeros(self.N)
+        # Start from the allocation people hold under today's plan (preferred plan, no lag).
+        self.shares = np.tile([0.85, 0.06, 0.04, 0.05], (self.N, 1))
+        champions = s.info.translation_champions
+        self.champion = np.zeros(self.N, dtype=bool)
+        if champions:
+            # alternate between the departments: champions translate in both directions
+            order = np.ravel(np.column_stack([np.arange(self.R), np.arange(self.R, self.R + self.R)]))
+            order = np.r_[order[order < self.N], np.arange(self.R + self.R, self.N)]
+            order = np.array([i for i in order if i < self.N][: min(champions, self.N)])
+            self.champion[order] = True
+        for agent in self.agents:
+            agent.is_champion = bool(self.champion[agent.idx])
+
+    def _build_teams(self, reorganisation: bool) -> None:
+        st = self.s.structure
+        ts = st.team_size
+        reps, ops = np.arange(self.R), np.arange(self.O)
+        if st.kind == "silo":
+            n_rep_teams = math.ceil(self.R / ts)
+            team = np.r_[reps // ts, n_rep_teams + ops // ts]
+            self.n_teams = n_rep_teams + math.ceil(self.O / ts)
+            self.n_queues = 1
+            self.queue_of_rep = np.zeros(self.R, dtype=np.int64)
+            self.ops_queue = np.zeros(self.O, dtype=np.int64)
+        else:
+            self.n_teams = max(1, round(self.N / ts))
+            team = np.r_[reps % self.n_teams, ops % self.n_teams]
+            self.n_queues = self.n_teams
+            self.queue_of_rep = team[: self.R].copy()
+            self.ops_queue = team[self.R :].copy()
+        self.team = team.astype(np.int64)
+        self.team_count = np.bincount(self.team, minlength=self.n_teams)
+        self.team_size_of = self.team_count[self.team].astype(float)
+        self.cross_functional = st.kind != "silo"
+        self.team_age = 0.0
+        self.ops_per_queue = np.bincount(self.ops_queue, minlength=self.n_queues).astype(float)
+        self.reps_per_queue = np.bincount(self.queue_of_rep, minlength=self.n_queues).astype(float)
+        if reorganisation:
+            self.transition_left = st.transition_days
+            d = self.deals
+            waiting = (d.stage == HANDOVER) | (d.stage == ONBOARDING)
+            d.queue[waiting] = self.queue_of_rep[d.rep[waiting]]
+        self._refresh_incentive_structure()
+
+    def _init_incentives(self) -> None:
+        s = self.s
+        w = np.array(s.incentives.weights.as_array())
+        self.beliefs = np.tile(w, (self.N, 1))
+        self._set_targets()
+        self.period = {
+            "bookings": np.zeros(self.R),
+            "activated": np.zeros(self.R),
+            "delivery": np.zeros(self.O),
+            "help": np.zeros(self.N),
+        }
+
+    def _set_targets(self) -> None:
+        """Plan targets per payout period, from the plan's nominal expectations (ODD.md)."""
+        s = self.s
+        P = s.incentives.payout_period_days
+        m = s.market
+        self.target_bookings = m.leads_per_rep_day * P * m.win_base * m.deal_value
+        self.target_activated = self.target_bookings * (1.0 - metrics.NOMINAL_CHURN)
+        deals_per_period = self.R * self.target_activated / m.deal_value
+        self.target_delivery = deals_per_period * m.implementation_hours / self.O
+        salary = np.where(self.is_rep, s.org.rep_salary, s.org.ops_salary)
+        self.target_bonus = s.incentives.bonus_pool * salary * P / metrics.DAYS_PER_YEAR
+
+    def _refresh_incentive_structure(self) -> None:
+        """What each component measures for each person and how much they can move it."""
+        s = self.s
+        kind = np.empty((self.N, 4), dtype=np.int64)
+        ind_rep = inc.KPI_ACTIVATED if s.handover.owner else inc.KPI_BOOKINGS
+        kind[:, inc.IND] = np.where(self.is_rep, ind_rep, inc.KPI_DELIVERY)
+        if self.cross_functional:
+            kind[:, inc.TEAM] = inc.KPI_ACTIVATED
+        else:
+            kind[:, inc.TEAM] = np.where(self.is_rep, inc.KPI_BOOKINGS, inc.KPI_DELIVERY)
+        kind[:, inc.COMP] = inc.KPI_ACTIVATED
+        kind[:, inc.SB] = inc.KPI_HELP
+        self.kpi_kind = kind
+        b = s.behaviour
+        self.attrib = inc.attribution(
+            self.team_size_of, self.N, s.incentives.silo_buster_noise, b.peer_monitoring, b.visibility_size
+        )
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        d = self.steps - 1 - self.warmup  # measured day (negative during warm-up)
+        self.day = d
+        sim_day = self.steps - 1
+        measuring = d >= 0
+        s = self.s
+        while self.interventions and self.interventions[0].day == d:
+            self._apply(self.interventions.pop(0))
+        overhead = np.zeros((self.N, len(HOUR_CATEGORIES)))
+        overhead[:, HC["learning"]] += self.pending_overhead
+        overhead[:, HC["rework"]] += self.pending_rework
+        self.pending_overhead = np.zeros(self.N)
+        self.pending_rework = np.zeros(self.N)
+        self._coaching(d, overhead)
+        if sim_day > 0 and sim_day % s.incentives.payout_period_days == 0:
+            self._payout(measuring)
+        if sim_day % 5 == 0:
+            SalesRep.review(self, self.agents_by_type[SalesRep])
+            OpsStaff.review(self, self.agents_by_type[OpsStaff])
+        self._new_leads(sim_day)
+        messages = self.streams["chatter"].poisson(s.comms.chatter_per_day, self.N).astype(float)
+        self._handovers(sim_day, overhead, messages)
+        self._fixed_overheads(overhead)
+        self._messages(messages, overhead)
+        hours = self._allocate(overhead)
+        self._sell(sim_day, hours)
+        self._serve(sim_day, hours)
+        self._churn(sim_day)
+        self._book(hours, measuring)
+        self.team_age += 1.0
+        if self.steps >= self.total_days:
+            self.running = False
+            self.kpis = metrics.compute_kpis(self)
+            self.stages = metrics.stage_table(self)
+        self.datacollector.collect(self)
+
+    def run(self) -> FrictionModel:
+        """Run to the horizon; returns self so ``FrictionModel(...).run().kpis`` reads well."""
+        remaining = self.total_days - self.steps
+        if remaining > 0:
+            self.run_for(remaining)
+        return self
+
+    # ------------------------------------------------------------------ mechanisms wired
+    def _apply(self, iv: Any) -> None:
+        before = self.s
+        self.s = with_changes(self.s, iv.set)
+        self.applied_interventions.append({"day": iv.day, "label": iv.label, "set": dict(iv.set)})
+        if before.structure != self.s.structure:
+            self._build_teams(reorganisation=True)
+        else:
+            self._refresh_incentive_structure()
+        if before.incentives != self.s.incentives or before.market != self.s.market:
+            self._set_targets()
+        if before.info.translation_champions != self.s.info.translation_champions:
+            self.champion[:] = False
+            k = min(self.s.info.translation_champions, self.N)
+            self.champion[np.r_[np.arange(0, self.R), np.arange(self.R, self.N)][:k]] = True
+
+    def _coaching(self, d: int, overhead: np.ndarray) -> None:
+        c = self.s.coaching
+        if c.program != "none" and d >= c.start_day:
+            if coaching.session_today(c.program, d - c.start_day):
+                n = len(coaching.SESSION_OFFSETS[c.program])
+                overhead[:, HC["learning"]] += c.hours / n
+                g = coaching.session_gain(c.program, c.gain, c.massed_retention)
+                self.understanding += g * (1.0 - self.understanding)
+        if self.understanding.any():
+            self.understanding *= coaching.decay_factor(
+                c.decay_half_life_days, self.practice, c.practice_protection
+            )
+
+    def rep_skill(self) -> np.ndarray:
+        """Handover skill: learning curve on handovers done, plus coaching and lessons."""
+        b = self.s.behaviour
+        learnt = 1.0 - (1.0 + self.handovers_done) ** (-b.learning_exponent)
+        return np.clip(
+            self.skill0 + (1.0 - self.skill0) * learnt * 0.5 + 0.5 * self.understanding + self.skill_lessons,
+            0.05,
+            1.5,
+        )
+
+    def _asymmetry(self) -> np.ndarray:
+        """Information asymmetry each person faces across the Sales/Ops boundary."""
+        st, info = self.s.structure, self.s.info
+        a = info.asymmetry * (1.0 - 0.5 * self.understanding)
+        if self.cross_functional:
+            a = a * information.shared_context_factor(self.team_age, st.context_build_days, st.context_max_reduction)
+        return a
+
+    def _payout(self, measuring: bool) -> None:
+        s, p = self.s, self.period
+        w = np.array(s.incentives.weights.as_array())
+        R = self.R
+        att = np.zeros((self.N, 3))
+        ind_rep = p["activated"] if s.handover.owner else p["bookings"]
+        ind_target = self.target_activated if s.handover.owner else self.target_bookings
+        att[:R, inc.IND] = ind_rep / ind_target
+        att[R:, inc.IND] = p["delivery"] / self.target_delivery
+        act_team = np.bincount(self.team[:R], weights=p["activated"], minlength=self.n_teams)
+        reps_team = np.bincount(self.team[:R], minlength=self.n_teams).astype(float)
+        if self.cross_functional:
+            att[:, inc.TEAM] = act_team[self.team] / np.maximum(reps_team[self.team] * self.target_activated, 1e-9)
+        else:
+            book_team = np.bincount(self.team[:R], weights=p["bookings"], minlength=self.n_teams)
+            deliv_team = np.bincount(self.team[R:], weights=p["delivery"], minlength=self.n_teams)
+            ops_team = np.bincount(self.team[R:], minlength=self.n_teams).astype(float)
+            att[:R, inc.TEAM] = book_team[self.team[:R]] / np.maximum(reps_team[self.team[:R]] * self.target_bookings, 1e-9)
+            att[R:, inc.TEAM] = deliv_team[self.team[R:]] / np.maximum(ops_team[self.team[R:]] * self.target_delivery, 1e-9)
+        att[:, inc.COMP] = p["activated"].sum() / (R * self.target_activated)
+        pay = np.zeros((self.N, 4))
+        pay[:, :3] = inc.component_payouts(w, self.target_bonus, att, s.incentives.payout_cap)
+        z = self.streams["judging"].standard_normal(self.N)
+        pool = w[inc.SB] * self.target_bonus.sum()
+        pay[:, inc.SB] = inc.tournament_awards(
+            p["help"], s.incentives.silo_buster_noise, s.incentives.silo_buster_winners, pool, z
+        )
+        # beliefs: realised value of each component relative to the at-target bonus
+        realised = pay / self.target_bonus[:, None]
+        br = s.behaviour.belief_rate
+        self.beliefs += br * (realised - self.beliefs)
+        if measuring:
+            self.payouts += pay
+        for v in p.values():
+            v[:] = 0.0
+
+    def _new_leads(self, sim_day: int) -> None:
+        m = self.s.market
+        counts = self.streams["leads"].poisson(m.leads_per_rep_day, self.R)
+        n = int(counts.sum())
+        if n:
+            reps = np.repeat(np.arange(self.R), counts)
+            u = self.streams["deals"].random((n, N_UNIFORMS))
+            self.deals.add(
+                reps, sim_day, u,
+                value_mean=m.deal_value, value_cv=m.deal_value_cv,
+                sell_hours=m.selling_hours, impl_hours=m.implementation_hours, work_cv=m.work_cv,
+            )  # fmt: skip
+
+    def _handovers(self, sim_day: int, overhead: np.ndarray, messages: np.ndarray) -> None:
+        """Due handovers: gate, red flags, then into the ops queue with their work content."""
+        d, s = self.deals, self.s
+        hv = s.handover
+        due = np.flatnonzero((d.stage == HANDOVER) & (d.trigger <= sim_day))
+        if len(due) == 0:
+            return
+        c = d.c_close[due]
+        back = np.zeros(len(due), dtype=bool)
+        rep_hours = np.zeros(self.N)
+        if hv.mvh:
+            first = ~d.gated[due]
+            np.add.at(rep_hours, d.rep[due[first]], hv.gate_minutes / 60.0)
+            d.handover_hours[due[first]] += hv.gate_minutes / 60.0
+            real = d.u_comply[due] < hv.compliance
+            back |= first & handover.gate_returns(c, hv.mvh_threshold, real)
+            d.gated[due] = True
+        if hv.red_flag:
+            flag = ~back & ~d.flagged[due] & (c < hv.mvh_threshold)
+            d.flagged[due[flag]] = True
+            back |= flag
+        if back.any():
+            b = due[back]
+            fix = handover.fix_hours(c[back], hv.mvh_threshold, hv.fix_hours)
+            np.add.at(self.pending_rework, d.rep[b], fix)
+            d.handover_hours[b] += fix
+            d.c_close[b] = np.maximum(c[back], hv.mvh_threshold)
+            d.returned[b] = True
+            d.trigger[b] = sim_day + max(1, int(round(hv.return_days)))
+        overhead[:, HC["coordination"]] += rep_hours
+        go = due[~back]
+        if len(go):
+            self._enter_ops(go, sim_day, overhead, messages)
+
+    def _enter_ops(self, idx: np.ndarray, sim_day: int, overhead: np.ndarray, messages: np.ndarray) -> None:
+        d, s = self.deals, self.s
+        info, cm, m, st = s.info, s.comms, s.market, s.structure
+        k = len(idx)
+        c = d.c_close[idx]
+        reps = d.rep[idx]
+        asym_people = self._asymmetry()
+        q_ops_asym = np.bincount(self.ops_queue, weights=asym_people[self.R :], minlength=self.n_queues)
+        q_ops_asym /= np.maximum(self.ops_per_queue, 1.0)
+        asym = 0.5 * asym_people[reps] + 0.5 * q_ops_asym[d.queue[idx]]
+        questions = information.questions_per_deal(c, asym, info.questions_per_gap)
+        # translation champions: limited hours, a queue when demand outruns them
+        translated = np.zeros(k)
+        wait = np.zeros(k)
+        cap = self.champion.sum() * info.champion_hours_per_day
+        if cap > 0:
+            demand = questions * info.champion_minutes / 60.0
+            backlog_days = self.champion_backlog / cap
+            if backlog_days <= metrics.CHAMPION_BYPASS_DAYS:
+                translated[:] = 1.0
+                wait += backlog_days
+                self.champion_backlog += demand.sum()
+        p_mis = information.misunderstanding_probability(
+            asym,
+            info.glossary_effect if info.glossary else 0.0,
+            info.eli5_effect if info.eli5 else 0.0,
+            translated,
+            info.champion_effect,
+        )
+        misread = d.u_misread[idx] < p_mis
+        promise = d.promise[idx]
+        base = d.impl_base[idx]
+        rework = base * (
+            info.misunderstanding_rework * misread
+            + m.promise_rework * promise
+            + cm.stress_rework * self.ops_interrupts_per_person
+        )
+        search = information.deal_search_hours(
+            c, asym, info.search_hours_per_gap, info.archive_search_cut if info.decision_archive else 0.0
+        )
+        # exceptions: settled in the team (half a day) or escalated to a manager (with backlog)
+        mean_exc = m.exceptions_per_deal * (1.0 + 2.0 * promise)
+        n_exc = _poisson_inverse(d.u_exc[idx], mean_exc)
+        authority = st.authority
+        in_team = d.u_auth[idx] < authority**n_exc
+        escalated = (n_exc > 0) & ~in_team
+        esc_latency = st.escalation_days + self.escalation_backlog / st.escalations_per_day
+        self.escalation_backlog += float(n_exc[escalated].sum() * (1.0 - authority))
+        exc_latency = np.where(n_exc == 0, 0.0, np.where(in_team, 0.5, esc_latency))
+        answer = comms.answer_wait_days(questions, cm.strategy == "chat_first", cm.sla_answer_days, cm.urgent_share)
+        if s.handover.owner:
+            answer *= 1.0 - s.handover.owner_answer_speedup
+        stall = answer + exc_latency + wait
+        # messages: ops questions land on the rep; exceptions cost the rep an hour of talk
+        np.add.at(messages, reps, questions)
+        if info.eli5:
+            np.add.at(overhead[:, HC["coordination"]], reps, questions * info.eli5_minutes / 60.0)
+        np.add.at(overhead[:, HC["coordination"]], reps, n_exc * 1.0)
+        d.stage[idx] = ONBOARDING
+        d.ops_entry[idx] = sim_day
+        d.c_ops[idx] = c
+        d.questions[idx] = questions
+        d.misread[idx] = misread
+        d.translated[idx] = translated > 0
+        d.n_exc[idx] = n_exc
+        d.exc_latency[idx] = exc_latency
+        d.rework_h[idx] = rework
+        d.search_h[idx] = search
+        d.work_total[idx] = base + rework + search
+        d.remaining[idx] = base + rework + search
+        d.ready[idx] = sim_day + np.ceil(stall).astype(np.int64)
+        d.seq[idx] = self.seq_counter + np.arange(k)
+        self.seq_counter += k
+        self.handovers_done[np.unique(reps)] += np.bincount(reps)[np.unique(reps)]
+
+    def _fixed_overheads(self, overhead: np.ndarray) -> None:
+        s = self.s
+        st, info, hv = s.structure, s.info, s.handover
+        coord = st.coordination_minutes_per_link * (self.team_size_of - 1.0) / 60.0
+        if self.transition_left > 0:
+            coord = coord + st.transition_hours * self.transition_left / max(st.transition_days, 1)
+            self.transition_left -= 1
+        tools = (int(info.glossary) + int(info.decision_archive)) * info.upkeep_minutes / 60.0
+        overhead[:, HC["coordination"]] += coord + tools
+        if hv.owner:
+            d = self.deals
+            waiting = (d.stage == HANDOVER) | (d.stage == ONBOARDING)
+            per_rep = np.bincount(d.rep[waiting], minlength=self.R) * hv.owner_hours_per_week / 5.0
+            overhead[: self.R, HC["coordination"]] += per_rep
+        if self.champion_backlog > 0:
+            per_champion = self.s.info.champion_hours_per_day
+            served = min(self.champion_backlog, per_champion * self.champion.sum())
+            overhead[self.champion, HC["coordination"]] += served / self.champion.sum()
+            self.champion_backlog -= served
+        if self.escalation_backlog > 0:
+            self.escalation_backlog = max(0.0, self.escalation_backlog - st.escalations_per_day)
+        archive = info.archive_search_cut if info.decision_archive else 0.0
+        overhead[:, HC["search"]] += information.daily_search_hours(self._asymmetry(), info.search_hours, archive)
+
+    def _messages(self, messages: np.ndarray, overhead: np.ndarray) -> None:
+        cm, d = self.s.comms, self.deals
+        waiting = np.flatnonzero((d.stage == ONBOARDING) | (d.stage == HANDOVER))
+        if len(waiting) and cm.status_request_rate > 0:
+            per_queue = np.bincount(d.queue[waiting], minlength=self.n_queues) * cm.status_request_rate
+            messages[self.R :] += per_queue[self.ops_queue] / np.maximum(self.ops_per_queue[self.ops_queue], 1.0)
+            messages[: self.R] += np.bincount(d.rep[waiting], minlength=self.R) * cm.status_request_rate * 0.5
+        inter, handling, resumption = comms.message_load(
+            messages, cm.strategy == "chat_first", cm.handling_minutes, cm.resumption_minutes,
+            cm.deep_work_share, cm.urgent_share, cm.batch_handling_factor,
+        )  # fmt: skip
+        overhead[:, HC["interruptions"]] += handling + resumption
+        self.interruptions_today = float(inter.sum()) / self.N
+        self.ops_interrupts_per_person = float(inter[self.R :].mean())
+        self._inter_sum = float(inter.sum())
+
+    def _allocate(self, overhead: np.ndarray) -> np.ndarray:
+        """Split the paid day: overheads first, then each person's plan over the rest."""
+        day = metrics.HOURS_PER_DAY
+        total = overhead.sum(axis=1)
+        scale = np.where(total > day, day / np.maximum(total, 1e-12), 1.0)
+        hours = overhead * scale[:, None]
+        free = day - hours.sum(axis=1)
+        hours[:, HC["core"]] = free * self.shares[:, inc.CORE]
+        hours[:, HC["quality"]] = free * self.shares[:, inc.QUALITY]
+        hours[:, HC["help"]] = free * self.shares[:, inc.HELP]
+        hours[:, HC["slack"]] = free * self.shares[:, inc.SLACK]
+        return hours
+
+    def _sell(self, sim_day: int, hours: np.ndarray) -> None:
+        """Selling and documenting move open deals; decisions at the end of the selling work."""
+        d, s, R = self.deals, self.s, self.R
+        m, b = s.market, s.behaviour
+        open_ = np.flatnonzero(d.stage == OPEN)
+        self.won_today = self.lost_today = 0.0
+        if len(open_) == 0:
+            return
+        reps = d.rep[open_]
+        n_open = np.bincount(reps, minlength=R).astype(float)
+        help_q = np.bincount(self.ops_queue, weights=hours[R:, HC["help"]], minlength=self.n_queues)
+        collab_q = np.bincount(self.ops_queue, weights=hours[R:, HC["quality"]], minlength=self.n_queues)
+        if self.cross_functional:
+            rep_group = self.queue_of_rep
+        else:
+            rep_group = np.zeros(R, dtype=np.int64)
+        open_per_group = np.bincount(rep_group[reps], minlength=self.n_queues).astype(float)
+        per_deal_help = (help_q * b.help_efficiency / np.maximum(open_per_group, 1.0))[rep_group[reps]]
+        per_deal_collab = (collab_q / np.maximum(open_per_group, 1.0))[rep_group[reps]]
+        sell = hours[:R, HC["core"]] / np.maximum(n_open, 1.0)
+        doc = hours[:R, HC["quality"]] / np.maximum(n_open, 1.0)
+        d.sell_done[open_] += sell[reps] + per_deal_help
+        d.doc_hours[open_] += doc[reps] + per_deal_collab
+        age = sim_day - d.created[open_] + 1
+        stale = age * m.stale_hazard > d.stale_budget[open_]
+        decided = ~stale & (d.sell_done[open_] >= d.sell_need[open_])
+        lost_idx = open_[stale]
+        dec = open_[decided]
+        if len(dec):
+            # a rep oversells a share ``promise`` of their deals; an oversold deal wins more often
+            promise = (d.u_oversell[dec] < self.promise[d.rep[dec]]).astype(float)
+            logit = math.log(m.win_base / (1.0 - m.win_base)) + m.overpromise_win_lift * promise
+            p_win = 1.0 / (1.0 + np.exp(-logit))
+            win = d.u_win[dec] < p_win
+            won = dec[win]
+            lost_idx = np.r_[lost_idx, dec[~win]]
+            if len(won):
+                wr = d.rep[won]
+                d.stage[won] = HANDOVER
+                d.closed[won] = sim_day
+                d.promise[won] = promise[win]
+                d.queue[won] = self.queue_of_rep[wr]
+                d.c_close[won] = handover.completeness(d.doc_hours[won], self.rep_skill()[wr], b.doc_hours_need, d.complexity[won])
+                if s.handover.auto_trigger:
+                    delay = np.zeros(len(won), dtype=np.int64)
+                else:
+                    delay = np.round(-np.log1p(-d.u_trigger[won]) * s.handover.manual_trigger_days).astype(np.int64)
+                d.trigger[won] = sim_day + delay
+                np.add.at(self.period["bookings"], wr, d.value[won])
+                self.won_today = float(len(won))
+        if len(lost_idx):
+            d.stage[lost_idx] = LOST
+            d.closed[lost_idx] = sim_day
+            self.lost_today = float(len(lost_idx))
+
+    def _serve(self, sim_day: int, hours: np.ndarray) -> None:
+        """Ops hours (plus reps' help) serve each queue first come first served."""
+        d, R = self.deals, self.R
+        b = self.s.behaviour
+        deliver = hours[R:, HC["core"]]
+        cap_ops = np.bincount(self.ops_queue, weights=deliver, minlength=self.n_queues)
+        rep_help = np.bincount(self.queue_of_rep, weights=hours[:R, HC["help"]], minlength=self.n_queues) * b.help_efficiency
+        capacity = cap_ops + rep_help
+        elig = np.flatnonzero((d.stage == ONBOARDING) & (d.ready <= sim_day))
+        self.activated_today = 0.0
+        self._served_today = np.zeros(0, dtype=np.int64)
+        used_q = np.zeros(self.n_queues)
+        rework_q = np.zeros(self.n_queues)
+        search_q = np.zeros(self.n_queues)
+        if len(elig):
+            served = fifo_serve(d.queue[elig], d.seq[elig], d.remaining[elig], capacity, self.s.market.max_hours_per_deal_day)
+            q = d.queue[elig]
+            total = d.work_total[elig]
+            used_q = np.bincount(q, weights=served, minlength=self.n_queues)
+            rework_q = np.bincount(q, weights=served * d.rework_h[elig] / total, minlength=self.n_queues)
+            search_q = np.bincount(q, weights=served * d.search_h[elig] / total, minlength=self.n_queues)
+            d.remaining[elig] -= served
+            self._served_today = elig[served > 0]
+            done = elig[d.remaining[elig] <= 1e-9]
+            if len(done):
+                d.stage[done] = ACTIVATED
+                d.done[done] = sim_day
+                np.add.at(self.period["activated"], d.rep[done], d.value[done])
+                self.activated_today = float(len(done))
+        # book queue hours back to people: ops first, reps' help after
+        ops_share = np.where(capacity > 0, np.minimum(used_q, cap_ops) / np.maximum(cap_ops, 1e-12), 0.0)
+        frac_rework = np.where(used_q > 0, rework_q / np.maximum(used_q, 1e-12), 0.0)
+        frac_search = np.where(used_q > 0, search_q / np.maximum(used_q, 1e-12), 0.0)
+        oq = self.ops_queue
+        used = deliver * ops_share[oq]
+        hours[R:, HC["idle"]] = deliver - used
+        hours[R:, HC["rework"]] += used * frac_rework[oq]
+        hours[R:, HC["search"]] += used * frac_search[oq]
+        hours[R:, HC["core"]] = used * (1.0 - frac_rework[oq] - frac_search[oq])
+        self.period["delivery"] += hours[R:, HC["core"]]
+        self.ops_utilisation_today = float(used_q.sum() / max(capacity.sum(), 1e-12))
+
+    def _churn(self, sim_day: int) -> None:
+        d, s = self.deals, self.s
+        m, hv = s.market, s.handover
+        act = np.flatnonzero((d.stage == HANDOVER) | (d.stage == ONBOARDING))
+        self.churned_today = 0.0
+        if len(act) == 0:
+            return
+        onboarding = d.stage[act] == ONBOARDING
+        served = np.zeros(len(d.stage), dtype=bool)
+        served[self._served_today] = True
+        waiting = ~served[act]
+        c = np.where(onboarding, d.c_ops[act], 1.0)
+        h = churn.daily_hazard(
+            (sim_day - d.closed[act]).astype(float), waiting.astype(float), d.promise[act], c,
+            onboarding.astype(float),
+            base=m.churn_base_hazard, early=m.churn_early_multiplier, early_days=m.churn_early_days,
+            wait=m.churn_wait_hazard, owner_contact=hv.owner_contact_effect if hv.owner else 0.0,
+            gap=m.churn_gap_hazard, info=m.churn_info_hazard,
+        )  # fmt: skip
+        d.cum_hazard[act] += h
+        gone = act[d.cum_hazard[act] > d.patience[act]]
+        if len(gone):
+            d.stage[gone] = CHURNED
+            d.done[gone] = sim_day
+            self.churned_today = float(len(gone))
+            if s.coaching.postmortems:
+                reps = d.rep[gone]
+                np.add.at(self.pending_overhead, reps, s.coaching.postmortem_hours)
+                ops = self.R + np.flatnonzero(np.isin(self.ops_queue, d.queue[gone]))[: len(gone)]
+                np.add.at(self.pending_overhead, ops, s.coaching.postmortem_hours)
+                np.add.at(self.skill_lessons, reps, s.coaching.postmortem_gain)
+
+    def _book(self, hours: np.ndarray, measuring: bool) -> None:
+        d = self.deals
+        self.period["help"] += hours[:, HC["help"]]
+        # practice: share of recent days with hands-on handover work (keeps coaching gains alive)
+        did = np.zeros(self.N)
+        did[d.rep[self._served_today]] = 1.0
+        did[self.R :] = hours[self.R :, HC["core"]] > 0.5 * metrics.HOURS_PER_DAY
+        self.practice += 0.05 * (did - self.practice)
+        if measuring:
+            self.hours += hours
+            self.interruptions_total += self._inter_sum
+        paid = self.N * metrics.HOURS_PER_DAY
+        self.loss_share_today = float(sum(hours[:, HC[c]].sum() for c in LOSS_CATEGORIES) / paid)
+        self.help_share_today = float(hours[:, HC["help"]].sum() / paid)
+        self.slack_share_today = float(hours[:, HC["slack"]].sum() / paid)
+        self.quality_share_today = float(hours[:, HC["quality"]].sum() / paid)
+        self.mean_promise = float(self.promise[: self.R].mean())
+        counts = d.counts()
+        self.open_opportunities = float(counts[OPEN])
+        self.handover_backlog = float(counts[HANDOVER])
+        self.onboarding_wip = float(counts[ONBOARDING])
+
+
+def _as_scenario(scenario: Scenario | dict[str, Any] | str | Path | None) -> Scenario:
+    if scenario is None:
+        return Scenario()
+    if isinstance(scenario, Scenario):
+        return scenario
+    from simulation.loader import load_scenario  # file and YAML handling live in the loader
+
+    return load_scenario(scenario)
+
+
+def _poisson_inverse(u: np.ndarray, mean: np.ndarray, kmax: int = 30) -> np.ndarray:
+    """Poisson counts by inverse transform of pre-drawn uniforms (keeps draws per deal fixed)."""
+    k = np.arange(kmax)
+    logpmf = k[None, :] * np.log(np.maximum(mean, 1e-300))[:, None] - mean[:, None] - _LGAMMA[None, :kmax]
+    cdf = np.cumsum(np.exp(logpmf), axis=1)
+    return (u[:, None] > cdf).sum(axis=1)
+
+
+_LGAMMA = np.array([math.lgamma(k + 1) for k in range(64)])

@@ -1,0 +1,48 @@
+"""Ops capacity and queueing: work-conserving first-come-first-served service of daily hours.
+
+A functional ops department is one pooled queue; cross-functional teams each serve their own
+queue with their own hours (pooling loss: one team can idle while another's customers wait).
+With all friction off this is a discrete-time M/G/1 queue per pool, so its waits can be checked
+against the Pollaczek-Khinchine formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def fifo_serve(
+    queue: np.ndarray,
+    order_key: np.ndarray,
+    remaining: np.ndarray,
+    capacity: np.ndarray,
+    job_cap: float = np.inf,
+) -> np.ndarray:
+    """Hours each waiting job receives today.
+
+    Jobs in the same queue are served in ``order_key`` order; each queue spends at most its
+    ``capacity`` hours, and an hour is never left unused while a job in that queue can still
+    absorb work (work conserving). A job absorbs at most ``job_cap`` hours a day (the customer's
+    pace), so a queue behaves like ``capacity / job_cap`` parallel servers; with an infinite cap
+    it is a single server of rate ``capacity`` (M/G/1).
+
+    Args:
+        queue: queue id per job.
+        order_key: service priority per job (smaller first, e.g. queue-entry sequence number).
+        remaining: hours each job still needs.
+        capacity: hours available today, indexed by queue id.
+    """
+    if len(queue) == 0:
+        return np.zeros(0)
+    order = np.lexsort((order_key, queue))
+    q = queue[order]
+    r = np.minimum(remaining[order], job_cap)
+    cum = np.cumsum(r)
+    # hours needed by the jobs ahead of each job in the same queue
+    starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
+    group_offset = np.repeat(cum[starts] - r[starts], np.diff(np.r_[starts, len(q)]))
+    ahead = cum - r - group_offset
+    served_sorted = np.clip(capacity[q] - ahead, 0.0, r)
+    served = np.empty_like(served_sorted)
+    served[order] = served_sorted
+    return served
