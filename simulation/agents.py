@@ -89,7 +89,7 @@ def _cooperate(model: FrictionModel, idx: np.ndarray, pref: np.ndarray) -> np.nd
 
 
 class SalesRep(Person):
-    """Sells (qualifies and closes), documents the handover, helps ops; chooses how much to promise."""
+    """Sells, documents the handover, helps ops; chooses how far to oversell."""
 
     elasticity = inc.ELASTICITY_REP
 

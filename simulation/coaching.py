@@ -14,9 +14,9 @@ import numpy as np
 SESSION_OFFSETS = {"micro_4wk": (0, 5, 10, 15), "workshop": (0,), "none": ()}
 
 
-def session_today(program: str, days_since_start: int) -> int:
-    """Number of sessions held today (0 or 1) and whether it is massed."""
-    return int(days_since_start in SESSION_OFFSETS[program])
+def session_today(program: str, days_since_start: int) -> bool:
+    """Whether the programme holds a session today."""
+    return days_since_start in SESSION_OFFSETS[program]
 
 
 def session_gain(program: str, gain: float, massed_retention: float) -> float:

@@ -28,7 +28,9 @@ def message_load(
     return interrupting, handling, resumption
 
 
-def answer_wait_days(questions: np.ndarray, chat_first: bool, sla_days: float, urgent_share: float) -> np.ndarray:
+def answer_wait_days(
+    questions: np.ndarray, chat_first: bool, sla_days: float, urgent_share: float
+) -> np.ndarray:
     """Days a deal waits for answers: none on chat; one SLA cycle per round of batched questions.
 
     Questions are asked in rounds of about three; only the urgent share bypasses the SLA.

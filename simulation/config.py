@@ -51,24 +51,120 @@ class Section(BaseModel):
 
 
 class Org(Section):
-    sales_reps: int = P(40, "people", "mid-market B2B firm; brief", "Number of sales reps.", ge=2, le=2000)
-    ops_staff: int = P(30, "people", "mid-market B2B firm; brief", "Number of operations (onboarding/implementation) staff.", ge=2, le=2000)
-    rep_salary: float = P(85_000.0, "currency/year", "typical B2B account executive base", "Annual base salary of a rep.", gt=0)
-    ops_salary: float = P(70_000.0, "currency/year", "typical implementation specialist", "Annual base salary of an ops staff member.", gt=0)
-    loaded_cost_factor: float = P(1.3, "x salary", "employer on-costs ~30%", "Loaded cost per paid hour as a multiple of salary per hour.", ge=1, le=3)
+    sales_reps: int = P(
+        40, "people", "mid-market B2B firm; brief", "Number of sales reps.", ge=2, le=2000
+    )
+    ops_staff: int = P(
+        30,
+        "people",
+        "mid-market B2B firm; brief",
+        "Number of operations (onboarding/implementation) staff.",
+        ge=2,
+        le=2000,
+    )
+    rep_salary: float = P(
+        85_000.0,
+        "currency/year",
+        "typical B2B account executive base",
+        "Annual base salary of a rep.",
+        gt=0,
+    )
+    ops_salary: float = P(
+        70_000.0,
+        "currency/year",
+        "typical implementation specialist",
+        "Annual base salary of an ops staff member.",
+        gt=0,
+    )
+    loaded_cost_factor: float = P(
+        1.3,
+        "x salary",
+        "employer on-costs ~30%",
+        "Loaded cost per paid hour as a multiple of salary per hour.",
+        ge=1,
+        le=3,
+    )
 
 
 class Structure(Section):
-    kind: Literal["silo", "pod", "squad", "tribe"] = P("silo", "-", "brief", "silo: two functional departments with a pooled ops queue; pod/squad/tribe: cross-functional teams, each with its own ops queue.")
-    team_size: int = P(8, "people", "span of control 6-10; MODEL.md ranges", "People per team; checked against the kind's range (silo 3-20, pod 3-5, squad 6-10, tribe 10-15).", ge=2, le=50)
-    decision_authority: float | None = P(None, "probability", "MODEL.md: pod limited, squad moderate, tribe high", "Share of exceptions settled inside the team; empty = the kind's default (silo 0.2, pod 0.4, squad 0.6, tribe 0.8).", ge=0, le=1)
-    escalation_days: float = P(3.0, "days", "assumption: one manager review cycle", "Delay to settle an exception escalated to a manager, before any backlog.", ge=0, le=60)
-    escalations_per_day: float = P(8.0, "exceptions/day", "assumption: two managers, ~4 decisions/day each", "Escalated exceptions managers can settle per day; beyond that a backlog builds.", gt=0, le=1000)
-    coordination_minutes_per_link: float = P(2.5, "minutes/link/day", "Brooks 1975: n(n-1)/2 channels; assumption for size", "Daily coordination time each person spends per communication link in their team.", ge=0, le=60)
-    context_build_days: float = P(60.0, "days", "Carlile 2004; assumption", "Time constant for a cross-functional team to build shared context.", gt=0, le=2000)
-    context_max_reduction: float = P(0.6, "share", "assumption", "Largest share of information asymmetry that shared context removes.", ge=0, le=1)
-    transition_days: int = P(20, "days", "assumption: reorganisation dip of about a month", "Length of the productivity dip after a change of structure.", ge=0, le=250)
-    transition_hours: float = P(1.0, "hours/person/day", "assumption", "Extra coordination hours on the first day of a reorganisation, falling linearly to 0.", ge=0, le=8)
+    kind: Literal["silo", "pod", "squad", "tribe"] = P(
+        "silo",
+        "-",
+        "brief",
+        "silo: two functional departments with a pooled ops queue; pod/squad/tribe: cross-functional teams, each with its own ops queue.",
+    )
+    team_size: int = P(
+        8,
+        "people",
+        "span of control 6-10; MODEL.md ranges",
+        "People per team; checked against the kind's range (silo 3-20, pod 3-5, squad 6-10, tribe 10-15).",
+        ge=2,
+        le=50,
+    )
+    decision_authority: float | None = P(
+        None,
+        "probability",
+        "MODEL.md: pod limited, squad moderate, tribe high",
+        "Share of exceptions settled inside the team; empty = the kind's default (silo 0.2, pod 0.4, squad 0.6, tribe 0.8).",
+        ge=0,
+        le=1,
+    )
+    escalation_days: float = P(
+        3.0,
+        "days",
+        "assumption: one manager review cycle",
+        "Delay to settle an exception escalated to a manager, before any backlog.",
+        ge=0,
+        le=60,
+    )
+    escalations_per_day: float = P(
+        8.0,
+        "exceptions/day",
+        "assumption: two managers, ~4 decisions/day each",
+        "Escalated exceptions managers can settle per day; beyond that a backlog builds.",
+        gt=0,
+        le=1000,
+    )
+    coordination_minutes_per_link: float = P(
+        2.5,
+        "minutes/link/day",
+        "Brooks 1975: n(n-1)/2 channels; assumption for size",
+        "Daily coordination time each person spends per communication link in their team.",
+        ge=0,
+        le=60,
+    )
+    context_build_days: float = P(
+        60.0,
+        "days",
+        "Carlile 2004; assumption",
+        "Time constant for a cross-functional team to build shared context.",
+        gt=0,
+        le=2000,
+    )
+    context_max_reduction: float = P(
+        0.6,
+        "share",
+        "assumption",
+        "Largest share of information asymmetry that shared context removes.",
+        ge=0,
+        le=1,
+    )
+    transition_days: int = P(
+        20,
+        "days",
+        "assumption: reorganisation dip of about a month",
+        "Length of the productivity dip after a change of structure.",
+        ge=0,
+        le=250,
+    )
+    transition_hours: float = P(
+        1.0,
+        "hours/person/day",
+        "assumption",
+        "Extra coordination hours on the first day of a reorganisation, falling linearly to 0.",
+        ge=0,
+        le=8,
+    )
 
     @model_validator(mode="after")
     def _team_size_in_kind_range(self) -> Structure:
@@ -89,10 +185,31 @@ class Structure(Section):
 
 
 class Weights(Section):
-    individual: float = P(1.0, "share", "brief: today's plan is 100% individual", "Weight on the individual KPI (reps: own bookings; ops: own activations).", ge=0, le=1)
-    team: float = P(0.0, "share", "brief", "Weight on the team KPI (silo: functional team; cross-functional: team activated revenue).", ge=0, le=1)
+    individual: float = P(
+        1.0,
+        "share",
+        "brief: today's plan is 100% individual",
+        "Weight on the individual KPI (reps: own bookings; ops: own activations).",
+        ge=0,
+        le=1,
+    )
+    team: float = P(
+        0.0,
+        "share",
+        "brief",
+        "Weight on the team KPI (silo: functional team; cross-functional: team activated revenue).",
+        ge=0,
+        le=1,
+    )
     company: float = P(0.0, "share", "brief", "Weight on company activated revenue.", ge=0, le=1)
-    silo_buster: float = P(0.0, "share", "brief", "Weight on the discretionary award for observed cross-department help.", ge=0, le=1)
+    silo_buster: float = P(
+        0.0,
+        "share",
+        "brief",
+        "Weight on the discretionary award for observed cross-department help.",
+        ge=0,
+        le=1,
+    )
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> Weights:
@@ -109,121 +226,661 @@ class Weights(Section):
 
 
 class Incentives(Section):
-    weights: Weights = Field(default_factory=Weights, description="Bonus mix; fractions summing to 1.")
-    bonus_pool: float = P(0.20, "share of salary", "WorldatWork sales comp surveys: 15-30% variable", "Bonus paid at 100% of target, as a share of salary.", ge=0, le=2)
-    silo_buster_noise: float = P(0.5, "sd ratio", "assumption; Lazear & Rosen 1981 tournaments", "Judging noise of the silo-buster award, relative to the spread of true help.", ge=0, le=10)
-    silo_buster_winners: float = P(0.2, "share", "assumption", "Share of staff who receive the silo-buster award each payout period.", gt=0, le=1)
-    payout_cap: float = P(2.0, "x target", "common plan design: cap at 200%", "Largest payout of one component as a multiple of its target.", ge=1, le=10)
-    payout_period_days: int = P(21, "days", "monthly payout", "Working days between bonus payouts.", ge=5, le=250)
+    weights: Weights = Field(
+        default_factory=Weights, description="Bonus mix; fractions summing to 1."
+    )
+    bonus_pool: float = P(
+        0.20,
+        "share of salary",
+        "WorldatWork sales comp surveys: 15-30% variable",
+        "Bonus paid at 100% of target, as a share of salary.",
+        ge=0,
+        le=2,
+    )
+    silo_buster_noise: float = P(
+        0.5,
+        "sd ratio",
+        "assumption; Lazear & Rosen 1981 tournaments",
+        "Judging noise of the silo-buster award, relative to the spread of true help.",
+        ge=0,
+        le=10,
+    )
+    silo_buster_winners: float = P(
+        0.2,
+        "share",
+        "assumption",
+        "Share of staff who receive the silo-buster award each payout period.",
+        gt=0,
+        le=1,
+    )
+    payout_cap: float = P(
+        2.0,
+        "x target",
+        "common plan design: cap at 200%",
+        "Largest payout of one component as a multiple of its target.",
+        ge=1,
+        le=10,
+    )
+    payout_period_days: int = P(
+        21, "days", "monthly payout", "Working days between bonus payouts.", ge=5, le=250
+    )
 
 
 class Handover(Section):
-    mvh: bool = P(False, "-", "brief", "Minimum Viable Handoff gate: a package below the threshold is returned to the rep.")
-    mvh_threshold: float = P(0.7, "completeness", "assumption", "Completeness a package must reach to pass the gate.", ge=0, le=1)
-    compliance: float = P(1.0, "probability", "Urbach et al. 2014: checklists are often box-ticked", "Probability the gate check is done for real; otherwise it passes with no better information.", ge=0, le=1)
-    red_flag: bool = P(False, "-", "brief", "Ops may pause an incomplete package during onboarding and return it to the rep instead of searching.")
-    auto_trigger: bool = P(False, "-", "brief", "CRM triggers the handover at close: no manual queue delay.")
-    owner: bool = P(False, "-", "brief", "A named handoff owner (the rep) stays accountable until activation: follows up stalls and keeps contact.")
-    manual_trigger_days: float = P(3.0, "days", "assumption", "Mean delay before a rep triggers a manual handover.", ge=0, le=60)
-    gate_minutes: float = P(20.0, "minutes/handover", "assumption", "Rep time to fill in the gate checklist.", ge=0, le=480)
-    return_days: float = P(2.0, "days", "assumption", "Delay added when a package is returned to the rep.", ge=0, le=60)
-    fix_hours: float = P(3.0, "hours", "assumption", "Rep hours to complete a returned package from completeness 0 to the threshold (pro rata).", ge=0, le=80)
-    owner_hours_per_week: float = P(0.5, "hours/deal/week", "assumption", "Owner follow-up time per deal awaiting activation.", ge=0, le=40)
-    owner_answer_speedup: float = P(0.5, "share", "assumption", "Share of answer delay removed when an owner chases a stalled question.", ge=0, le=1)
-    owner_contact_effect: float = P(0.3, "share", "assumption; customer success practice", "Reduction of the waiting part of churn hazard when a named owner keeps contact.", ge=0, le=1)
+    mvh: bool = P(
+        False,
+        "-",
+        "brief",
+        "Minimum Viable Handoff gate: a package below the threshold is returned to the rep.",
+    )
+    mvh_threshold: float = P(
+        0.7,
+        "completeness",
+        "assumption",
+        "Completeness a package must reach to pass the gate.",
+        ge=0,
+        le=1,
+    )
+    compliance: float = P(
+        1.0,
+        "probability",
+        "Urbach et al. 2014: checklists are often box-ticked",
+        "Probability the gate check is done for real; otherwise it passes with no better information.",
+        ge=0,
+        le=1,
+    )
+    red_flag: bool = P(
+        False,
+        "-",
+        "brief",
+        "Ops may pause an incomplete package during onboarding and return it to the rep instead of searching.",
+    )
+    auto_trigger: bool = P(
+        False, "-", "brief", "CRM triggers the handover at close: no manual queue delay."
+    )
+    owner: bool = P(
+        False,
+        "-",
+        "brief",
+        "A named handoff owner (the rep) stays accountable until activation: follows up stalls and keeps contact.",
+    )
+    manual_trigger_days: float = P(
+        3.0,
+        "days",
+        "assumption",
+        "Mean delay before a rep triggers a manual handover.",
+        ge=0,
+        le=60,
+    )
+    gate_minutes: float = P(
+        20.0,
+        "minutes/handover",
+        "assumption",
+        "Rep time to fill in the gate checklist.",
+        ge=0,
+        le=480,
+    )
+    return_days: float = P(
+        2.0, "days", "assumption", "Delay added when a package is returned to the rep.", ge=0, le=60
+    )
+    fix_hours: float = P(
+        3.0,
+        "hours",
+        "assumption",
+        "Rep hours to complete a returned package from completeness 0 to the threshold (pro rata).",
+        ge=0,
+        le=80,
+    )
+    owner_hours_per_week: float = P(
+        0.5,
+        "hours/deal/week",
+        "assumption",
+        "Owner follow-up time per deal awaiting activation.",
+        ge=0,
+        le=40,
+    )
+    owner_answer_speedup: float = P(
+        0.5,
+        "share",
+        "assumption",
+        "Share of answer delay removed when an owner chases a stalled question.",
+        ge=0,
+        le=1,
+    )
+    owner_contact_effect: float = P(
+        0.3,
+        "share",
+        "assumption; customer success practice",
+        "Reduction of the waiting part of churn hazard when a named owner keeps contact.",
+        ge=0,
+        le=1,
+    )
 
 
 class Comms(Section):
-    strategy: Literal["chat_first", "channel_sla"] = P("chat_first", "-", "brief", "chat_first: every message interrupts; channel_sla: only urgent traffic on chat, the rest batched with answer SLAs.")
-    chatter_per_day: float = P(4.0, "messages/person/day", "assumption; Mark et al. 2008", "Non-deal chat messages each person receives per day.", ge=0, le=200)
-    handling_minutes: float = P(3.0, "minutes/message", "assumption", "Time to read and answer one message.", ge=0, le=120)
-    resumption_minutes: float = P(15.0, "minutes", "Mark, Gudith & Klocke 2008 (10-25 min)", "Time to get back into deep work after an interruption.", ge=0, le=120)
-    deep_work_share: float = P(0.5, "share", "assumption", "Share of working time spent in deep work, where an interruption costs resumption time.", ge=0, le=1)
-    urgent_share: float = P(0.2, "share", "assumption", "Share of traffic urgent enough to stay on chat under channel_sla.", ge=0, le=1)
-    sla_answer_days: float = P(1.0, "days", "brief: project tool 24 h, email 24-48 h", "Mean wait for an answer sent through a batched channel.", ge=0, le=10)
-    batch_handling_factor: float = P(0.8, "x", "assumption: batching is slightly cheaper", "Handling time of a batched message relative to a chat message.", ge=0, le=2)
-    stress_rework: float = P(0.015, "per interruption/day", "Mark et al. 2008: interruptions raise stress and errors", "Increase of rework probability per interruption per day above zero.", ge=0, le=1)
-    status_request_rate: float = P(0.15, "requests/deal/day", "assumption", "Chance per day that a rep chases ops about a waiting customer (status request).", ge=0, le=5)
+    strategy: Literal["chat_first", "channel_sla"] = P(
+        "chat_first",
+        "-",
+        "brief",
+        "chat_first: every message interrupts; channel_sla: only urgent traffic on chat, the rest batched with answer SLAs.",
+    )
+    chatter_per_day: float = P(
+        4.0,
+        "messages/person/day",
+        "assumption; Mark et al. 2008",
+        "Non-deal chat messages each person receives per day.",
+        ge=0,
+        le=200,
+    )
+    handling_minutes: float = P(
+        3.0, "minutes/message", "assumption", "Time to read and answer one message.", ge=0, le=120
+    )
+    resumption_minutes: float = P(
+        15.0,
+        "minutes",
+        "Mark, Gudith & Klocke 2008 (10-25 min)",
+        "Time to get back into deep work after an interruption.",
+        ge=0,
+        le=120,
+    )
+    deep_work_share: float = P(
+        0.5,
+        "share",
+        "assumption",
+        "Share of working time spent in deep work, where an interruption costs resumption time.",
+        ge=0,
+        le=1,
+    )
+    urgent_share: float = P(
+        0.2,
+        "share",
+        "assumption",
+        "Share of traffic urgent enough to stay on chat under channel_sla.",
+        ge=0,
+        le=1,
+    )
+    sla_answer_days: float = P(
+        1.0,
+        "days",
+        "brief: project tool 24 h, email 24-48 h",
+        "Mean wait for an answer sent through a batched channel.",
+        ge=0,
+        le=10,
+    )
+    batch_handling_factor: float = P(
+        0.8,
+        "x",
+        "assumption: batching is slightly cheaper",
+        "Handling time of a batched message relative to a chat message.",
+        ge=0,
+        le=2,
+    )
+    stress_rework: float = P(
+        0.015,
+        "per interruption/day",
+        "Mark et al. 2008: interruptions raise stress and errors",
+        "Increase of rework probability per interruption per day above zero.",
+        ge=0,
+        le=1,
+    )
+    status_request_rate: float = P(
+        0.15,
+        "requests/deal/day",
+        "assumption",
+        "Chance per day that a rep chases ops about a waiting customer (status request).",
+        ge=0,
+        le=5,
+    )
 
 
 class Info(Section):
-    asymmetry: float = P(0.5, "0..1", "Carlile 2004; assumption", "Information asymmetry between Sales and Ops in a functional organisation.", ge=0, le=1)
+    asymmetry: float = P(
+        0.5,
+        "0..1",
+        "Carlile 2004; assumption",
+        "Information asymmetry between Sales and Ops in a functional organisation.",
+        ge=0,
+        le=1,
+    )
     glossary: bool = P(False, "-", "brief", "Shared glossary of terms.")
-    glossary_effect: float = P(0.25, "share", "assumption", "Reduction of misunderstanding from the glossary.", ge=0, le=1)
-    eli5: bool = P(False, "-", "brief", "Explain-like-I'm-five protocol for cross-department questions.")
-    eli5_effect: float = P(0.3, "share", "assumption", "Reduction of misunderstanding from ELI5 answers.", ge=0, le=1)
-    eli5_minutes: float = P(5.0, "minutes/question", "assumption", "Extra answer time for an ELI5 answer.", ge=0, le=120)
-    translation_champions: int = P(0, "people", "brief", "Reps/ops staff who translate cross-department questions (limited hours).", ge=0, le=200)
-    champion_hours_per_day: float = P(1.5, "hours/day", "assumption", "Hours per day each champion can spend translating.", ge=0, le=8)
-    champion_minutes: float = P(15.0, "minutes/question", "assumption", "Champion time to translate one question.", ge=0, le=240)
-    champion_effect: float = P(0.6, "share", "assumption", "Reduction of misunderstanding on a translated question.", ge=0, le=1)
-    decision_archive: bool = P(False, "-", "brief", "Read-only archive of decisions: cuts search time.")
-    archive_search_cut: float = P(0.4, "share", "assumption", "Reduction of search time from the decision archive.", ge=0, le=1)
-    upkeep_minutes: float = P(5.0, "minutes/person/day", "assumption", "Daily upkeep of each information tool (glossary, archive) per person.", ge=0, le=120)
-    search_hours: float = P(1.0, "hours/person/day", "McKinsey 2012: 1.8 h/day (19%) searching, all causes; calibrated", "Search time per person per day at asymmetry 1.", ge=0, le=8)
-    questions_per_gap: float = P(6.0, "questions/deal", "assumption", "Questions ops sends about a deal whose package is completeness 0 (pro rata).", ge=0, le=100)
-    misunderstanding_rework: float = P(0.3, "x work", "assumption", "Rework, as a share of the implementation work, when requirements are misunderstood.", ge=0, le=5)
-    search_hours_per_gap: float = P(6.0, "hours/deal", "assumption", "Ops search hours for a deal whose package is completeness 0 (pro rata, scaled by asymmetry).", ge=0, le=200)
+    glossary_effect: float = P(
+        0.25, "share", "assumption", "Reduction of misunderstanding from the glossary.", ge=0, le=1
+    )
+    eli5: bool = P(
+        False, "-", "brief", "Explain-like-I'm-five protocol for cross-department questions."
+    )
+    eli5_effect: float = P(
+        0.3, "share", "assumption", "Reduction of misunderstanding from ELI5 answers.", ge=0, le=1
+    )
+    eli5_minutes: float = P(
+        5.0, "minutes/question", "assumption", "Extra answer time for an ELI5 answer.", ge=0, le=120
+    )
+    translation_champions: int = P(
+        0,
+        "people",
+        "brief",
+        "Reps/ops staff who translate cross-department questions (limited hours).",
+        ge=0,
+        le=200,
+    )
+    champion_hours_per_day: float = P(
+        1.5,
+        "hours/day",
+        "assumption",
+        "Hours per day each champion can spend translating.",
+        ge=0,
+        le=8,
+    )
+    champion_minutes: float = P(
+        15.0,
+        "minutes/question",
+        "assumption",
+        "Champion time to translate one question.",
+        ge=0,
+        le=240,
+    )
+    champion_effect: float = P(
+        0.6,
+        "share",
+        "assumption",
+        "Reduction of misunderstanding on a translated question.",
+        ge=0,
+        le=1,
+    )
+    decision_archive: bool = P(
+        False, "-", "brief", "Read-only archive of decisions: cuts search time."
+    )
+    archive_search_cut: float = P(
+        0.4,
+        "share",
+        "assumption",
+        "Reduction of search time from the decision archive.",
+        ge=0,
+        le=1,
+    )
+    upkeep_minutes: float = P(
+        5.0,
+        "minutes/person/day",
+        "assumption",
+        "Daily upkeep of each information tool (glossary, archive) per person.",
+        ge=0,
+        le=120,
+    )
+    search_hours: float = P(
+        1.0,
+        "hours/person/day",
+        "McKinsey 2012: 1.8 h/day (19%) searching, all causes; calibrated",
+        "Search time per person per day at asymmetry 1.",
+        ge=0,
+        le=8,
+    )
+    questions_per_gap: float = P(
+        6.0,
+        "questions/deal",
+        "assumption",
+        "Questions ops sends about a deal whose package is completeness 0 (pro rata).",
+        ge=0,
+        le=100,
+    )
+    misunderstanding_rework: float = P(
+        0.3,
+        "x work",
+        "assumption",
+        "Rework, as a share of the implementation work, when requirements are misunderstood.",
+        ge=0,
+        le=5,
+    )
+    search_hours_per_gap: float = P(
+        6.0,
+        "hours/deal",
+        "assumption",
+        "Ops search hours for a deal whose package is completeness 0 (pro rata, scaled by asymmetry).",
+        ge=0,
+        le=200,
+    )
 
 
 class Coaching(Section):
-    program: Literal["none", "micro_4wk", "workshop"] = P("none", "-", "brief", "micro_4wk: four weekly sessions (job swap, handoff review, call review, problem-solving pairs); workshop: the same hours in one day.")
-    start_day: int = P(0, "day", "brief", "Measured day on which the programme starts.", ge=0, le=5000)
-    hours: float = P(6.0, "hours/person", "brief: four 1.5 h sessions", "Total coaching hours per person.", ge=0, le=80)
-    gain: float = P(0.35, "0..1", "assumption", "Largest gain in cross-functional understanding and handover skill from a spaced programme.", ge=0, le=1)
-    massed_retention: float = P(0.5, "x", "Cepeda et al. 2006 spacing effect", "Effectiveness of one massed workshop relative to spaced sessions of equal hours.", ge=0, le=1)
-    decay_half_life_days: float = P(90.0, "days", "Arthur et al. 1998 skill decay", "Half-life of coaching gains without practice.", gt=0, le=5000)
-    practice_protection: float = P(0.7, "share", "assumption", "Share of decay prevented at full practice (a handover every day).", ge=0, le=1)
-    postmortems: bool = P(False, "-", "brief", "Blame-free post-mortem of each churned customer feeds lessons back to its rep.")
-    postmortem_hours: float = P(1.0, "hours/person", "assumption", "Hours per participant (rep and one ops) per post-mortem.", ge=0, le=8)
-    postmortem_gain: float = P(0.03, "skill", "assumption", "Handover skill a rep gains from one post-mortem.", ge=0, le=1)
+    program: Literal["none", "micro_4wk", "workshop"] = P(
+        "none",
+        "-",
+        "brief",
+        "micro_4wk: four weekly sessions (job swap, handoff review, call review, problem-solving pairs); workshop: the same hours in one day.",
+    )
+    start_day: int = P(
+        0, "day", "brief", "Measured day on which the programme starts.", ge=0, le=5000
+    )
+    hours: float = P(
+        6.0,
+        "hours/person",
+        "brief: four 1.5 h sessions",
+        "Total coaching hours per person.",
+        ge=0,
+        le=80,
+    )
+    gain: float = P(
+        0.35,
+        "0..1",
+        "assumption",
+        "Largest gain in cross-functional understanding and handover skill from a spaced programme.",
+        ge=0,
+        le=1,
+    )
+    massed_retention: float = P(
+        0.5,
+        "x",
+        "Cepeda et al. 2006 spacing effect",
+        "Effectiveness of one massed workshop relative to spaced sessions of equal hours.",
+        ge=0,
+        le=1,
+    )
+    decay_half_life_days: float = P(
+        90.0,
+        "days",
+        "Arthur et al. 1998 skill decay",
+        "Half-life of coaching gains without practice.",
+        gt=0,
+        le=5000,
+    )
+    practice_protection: float = P(
+        0.7,
+        "share",
+        "assumption",
+        "Share of decay prevented at full practice (a handover every day).",
+        ge=0,
+        le=1,
+    )
+    postmortems: bool = P(
+        False,
+        "-",
+        "brief",
+        "Blame-free post-mortem of each churned customer feeds lessons back to its rep.",
+    )
+    postmortem_hours: float = P(
+        1.0,
+        "hours/person",
+        "assumption",
+        "Hours per participant (rep and one ops) per post-mortem.",
+        ge=0,
+        le=8,
+    )
+    postmortem_gain: float = P(
+        0.03, "skill", "assumption", "Handover skill a rep gains from one post-mortem.", ge=0, le=1
+    )
 
 
 class Market(Section):
-    leads_per_rep_day: float = P(0.25, "leads/rep/day", "assumption: ~60 qualified opportunities per rep per year", "Qualified leads arriving per rep per working day.", ge=0, le=50)
-    deal_value: float = P(40_000.0, "currency/year", "mid-market ACV; assumption", "Mean annual contract value of a deal.", gt=0)
-    deal_value_cv: float = P(0.6, "cv", "assumption", "Coefficient of variation of deal value (lognormal).", ge=0, le=5)
-    selling_hours: float = P(14.0, "hours/deal", "assumption", "Rep selling hours to take an opportunity to a decision.", gt=0, le=500)
-    work_cv: float = P(0.5, "cv", "assumption", "Coefficient of variation of selling and implementation work (lognormal).", ge=0, le=5)
-    win_base: float = P(0.45, "probability", "MODEL.md band 35-55%", "Win probability of an opportunity worked on time with an honest promise.", gt=0, lt=1)
-    stale_hazard: float = P(0.02, "per day", "assumption", "Daily chance that an opportunity awaiting rep time goes to a competitor.", ge=0, le=1)
-    overpromise_win_lift: float = P(0.8, "log-odds", "assumption", "Win log-odds gained by overselling a deal.", ge=0, le=5)
-    implementation_hours: float = P(26.0, "hours/deal", "assumption", "Ops hours to onboard and implement a deal with perfect information.", gt=0, le=2000)
-    max_hours_per_deal_day: float = P(4.0, "hours/day", "assumption: customer-side pace of an implementation", "Most ops hours one deal can absorb in a day (so onboarding takes elapsed time).", gt=0, le=1000)
-    churn_base_hazard: float = P(0.0006, "per day", "assumption; brief ~15% churn at handover", "Base daily hazard that a customer walks before activation.", ge=0, le=1)
-    churn_early_multiplier: float = P(4.0, "x", "MODEL.md: hazard front-loaded", "Extra hazard right after close (decays with churn_early_days).", ge=0, le=100)
-    churn_early_days: float = P(15.0, "days", "assumption", "Time constant of the early hazard.", gt=0, le=500)
-    churn_wait_hazard: float = P(0.005, "per day", "assumption", "Extra daily hazard while a customer waits with no progress (queue, stall, return).", ge=0, le=1)
-    churn_gap_hazard: float = P(0.010, "per day", "assumption", "Extra daily hazard of an oversold customer (disappointment).", ge=0, le=1)
-    churn_info_hazard: float = P(0.002, "per day", "assumption", "Extra daily hazard at completeness 0 (customer repeats themselves).", ge=0, le=1)
-    promise_rework: float = P(0.4, "x work", "assumption", "Extra implementation work on an oversold deal (scope gap).", ge=0, le=5)
-    exceptions_per_deal: float = P(0.6, "exceptions/deal", "assumption", "Mean exceptions (non-standard requests) per deal needing a decision at onboarding; more with overpromising.", ge=0, le=20)
+    leads_per_rep_day: float = P(
+        0.25,
+        "leads/rep/day",
+        "assumption: ~60 qualified opportunities per rep per year",
+        "Qualified leads arriving per rep per working day.",
+        ge=0,
+        le=50,
+    )
+    deal_value: float = P(
+        40_000.0,
+        "currency/year",
+        "mid-market ACV; assumption",
+        "Mean annual contract value of a deal.",
+        gt=0,
+    )
+    deal_value_cv: float = P(
+        0.6, "cv", "assumption", "Coefficient of variation of deal value (lognormal).", ge=0, le=5
+    )
+    selling_hours: float = P(
+        14.0,
+        "hours/deal",
+        "assumption",
+        "Rep selling hours to take an opportunity to a decision.",
+        gt=0,
+        le=500,
+    )
+    work_cv: float = P(
+        0.5,
+        "cv",
+        "assumption",
+        "Coefficient of variation of selling and implementation work (lognormal).",
+        ge=0,
+        le=5,
+    )
+    win_base: float = P(
+        0.45,
+        "probability",
+        "MODEL.md band 35-55%",
+        "Win probability of an opportunity worked on time with an honest promise.",
+        gt=0,
+        lt=1,
+    )
+    stale_hazard: float = P(
+        0.02,
+        "per day",
+        "assumption",
+        "Daily chance that an opportunity awaiting rep time goes to a competitor.",
+        ge=0,
+        le=1,
+    )
+    overpromise_win_lift: float = P(
+        0.8, "log-odds", "assumption", "Win log-odds gained by overselling a deal.", ge=0, le=5
+    )
+    implementation_hours: float = P(
+        26.0,
+        "hours/deal",
+        "assumption",
+        "Ops hours to onboard and implement a deal with perfect information.",
+        gt=0,
+        le=2000,
+    )
+    max_hours_per_deal_day: float = P(
+        4.0,
+        "hours/day",
+        "assumption: customer-side pace of an implementation",
+        "Most ops hours one deal can absorb in a day (so onboarding takes elapsed time).",
+        gt=0,
+        le=1000,
+    )
+    churn_base_hazard: float = P(
+        0.0006,
+        "per day",
+        "assumption; brief ~15% churn at handover",
+        "Base daily hazard that a customer walks before activation.",
+        ge=0,
+        le=1,
+    )
+    churn_early_multiplier: float = P(
+        4.0,
+        "x",
+        "MODEL.md: hazard front-loaded",
+        "Extra hazard right after close (decays with churn_early_days).",
+        ge=0,
+        le=100,
+    )
+    churn_early_days: float = P(
+        15.0, "days", "assumption", "Time constant of the early hazard.", gt=0, le=500
+    )
+    churn_wait_hazard: float = P(
+        0.005,
+        "per day",
+        "assumption",
+        "Extra daily hazard while a customer waits with no progress (queue, stall, return).",
+        ge=0,
+        le=1,
+    )
+    churn_gap_hazard: float = P(
+        0.010,
+        "per day",
+        "assumption",
+        "Extra daily hazard of an oversold customer (disappointment).",
+        ge=0,
+        le=1,
+    )
+    churn_info_hazard: float = P(
+        0.002,
+        "per day",
+        "assumption",
+        "Extra daily hazard at completeness 0 (customer repeats themselves).",
+        ge=0,
+        le=1,
+    )
+    promise_rework: float = P(
+        0.4,
+        "x work",
+        "assumption",
+        "Extra implementation work on an oversold deal (scope gap).",
+        ge=0,
+        le=5,
+    )
+    exceptions_per_deal: float = P(
+        0.6,
+        "exceptions/deal",
+        "assumption",
+        "Mean exceptions (non-standard requests) per deal needing a decision at onboarding; more with overpromising.",
+        ge=0,
+        le=20,
+    )
 
 
 class Behaviour(Section):
-    logit_beta: float = P(3.0, "1/return", "assumption; McFadden logit", "Sharpness of the logit choice over perceived returns (0 = random, large = rational).", ge=0, le=100)
-    adapt_rate: float = P(0.25, "per week", "assumption: a plan's effect appears over weeks", "Share of the gap to the preferred time allocation closed each weekly review.", gt=0, le=1)
-    belief_rate: float = P(0.3, "per payout", "assumption", "Weight of the latest realised payout in the belief about each bonus component.", gt=0, le=1)
-    norm_core: float = P(0.5, "return", "Baker 1992: base pay and supervision keep the core job done", "Value of core work (selling, delivering) from job expectations, whatever the bonus pays.", ge=0, le=5)
-    norm_quality: float = P(0.15, "return", "assumption", "Mean intrinsic value of handover/collaboration work.", ge=0, le=5)
-    norm_help: float = P(0.1, "return", "assumption", "Mean intrinsic value of helping the other department.", ge=0, le=5)
-    norm_sd: float = P(0.05, "return", "assumption", "Spread of intrinsic norms across people.", ge=0, le=5)
-    slack_value: float = P(0.05, "return", "assumption", "Value of slack (non-work) time; free riding shows up as slack.", ge=0, le=5)
-    peer_monitoring: float = P(0.6, "x", "Knez & Simester 2001", "Strength of mutual monitoring under team pay in a fully visible team.", ge=0, le=5)
-    visibility_size: float = P(6.0, "people", "Ringelmann; assumption", "Team size at which peer visibility has halved.", gt=0, le=100)
-    conditional_cooperation: float = P(0.6, "slope", "Fischbacher & Gachter 2010", "How strongly people match their teammates' cooperative effort.", ge=0, le=1)
-    overpromise_max: float = P(0.5, "share of deals", "assumption", "Largest share of deals a rep may oversell; 0 switches overpromising off.", ge=0, le=1)
-    honesty_norm: float = P(0.1, "return", "assumption", "Intrinsic cost of overpromising.", ge=0, le=5)
-    handover_skill: float = P(0.6, "0..1", "assumption", "Initial handover skill of reps.", ge=0, le=1)
-    learning_exponent: float = P(0.15, "-", "Wright 1936 learning curve", "Learning-curve exponent for handover skill with cumulative handovers.", ge=0, le=1)
-    bonus_salience: float = P(5.0, "return per bonus share", "assumption; calibrated", "Weight people put on bonus money relative to intrinsic norms (a 20% pool at full attribution gives a return of 1).", ge=0, le=100)
-    help_efficiency: float = P(0.5, "x", "assumption: help is less skilled than own work", "Output of an hour of help relative to an hour of the other department's own work.", ge=0, le=1)
-    doc_hours_need: float = P(1.0, "hours/deal", "assumption", "Documentation hours that bring a package to about 63% completeness at skill 1.", gt=0, le=100)
+    logit_beta: float = P(
+        3.0,
+        "1/return",
+        "assumption; McFadden logit",
+        "Sharpness of the logit choice over perceived returns (0 = random, large = rational).",
+        ge=0,
+        le=100,
+    )
+    adapt_rate: float = P(
+        0.25,
+        "per week",
+        "assumption: a plan's effect appears over weeks",
+        "Share of the gap to the preferred time allocation closed each weekly review.",
+        gt=0,
+        le=1,
+    )
+    belief_rate: float = P(
+        0.3,
+        "per payout",
+        "assumption",
+        "Weight of the latest realised payout in the belief about each bonus component.",
+        gt=0,
+        le=1,
+    )
+    norm_core: float = P(
+        0.5,
+        "return",
+        "Baker 1992: base pay and supervision keep the core job done",
+        "Value of core work (selling, delivering) from job expectations, whatever the bonus pays.",
+        ge=0,
+        le=5,
+    )
+    norm_quality: float = P(
+        0.15,
+        "return",
+        "assumption",
+        "Mean intrinsic value of handover/collaboration work.",
+        ge=0,
+        le=5,
+    )
+    norm_help: float = P(
+        0.1,
+        "return",
+        "assumption",
+        "Mean intrinsic value of helping the other department.",
+        ge=0,
+        le=5,
+    )
+    norm_sd: float = P(
+        0.05, "return", "assumption", "Spread of intrinsic norms across people.", ge=0, le=5
+    )
+    slack_value: float = P(
+        0.05,
+        "return",
+        "assumption",
+        "Value of slack (non-work) time; free riding shows up as slack.",
+        ge=0,
+        le=5,
+    )
+    peer_monitoring: float = P(
+        0.6,
+        "x",
+        "Knez & Simester 2001",
+        "Strength of mutual monitoring under team pay in a fully visible team.",
+        ge=0,
+        le=5,
+    )
+    visibility_size: float = P(
+        6.0,
+        "people",
+        "Ringelmann; assumption",
+        "Team size at which peer visibility has halved.",
+        gt=0,
+        le=100,
+    )
+    conditional_cooperation: float = P(
+        0.6,
+        "slope",
+        "Fischbacher & Gachter 2010",
+        "How strongly people match their teammates' cooperative effort.",
+        ge=0,
+        le=1,
+    )
+    overpromise_max: float = P(
+        0.5,
+        "share of deals",
+        "assumption",
+        "Largest share of deals a rep may oversell; 0 switches overpromising off.",
+        ge=0,
+        le=1,
+    )
+    honesty_norm: float = P(
+        0.1, "return", "assumption", "Intrinsic cost of overpromising.", ge=0, le=5
+    )
+    handover_skill: float = P(
+        0.6, "0..1", "assumption", "Initial handover skill of reps.", ge=0, le=1
+    )
+    learning_exponent: float = P(
+        0.15,
+        "-",
+        "Wright 1936 learning curve",
+        "Learning-curve exponent for handover skill with cumulative handovers.",
+        ge=0,
+        le=1,
+    )
+    bonus_salience: float = P(
+        5.0,
+        "return per bonus share",
+        "assumption; calibrated",
+        "Weight people put on bonus money relative to intrinsic norms (a 20% pool at full attribution gives a return of 1).",
+        ge=0,
+        le=100,
+    )
+    help_efficiency: float = P(
+        0.5,
+        "x",
+        "assumption: help is less skilled than own work",
+        "Output of an hour of help relative to an hour of the other department's own work.",
+        ge=0,
+        le=1,
+    )
+    doc_hours_need: float = P(
+        1.0,
+        "hours/deal",
+        "assumption",
+        "Documentation hours that bring a package to about 63% completeness at skill 1.",
+        gt=0,
+        le=100,
+    )
 
 
 class Intervention(Section):
-    day: int = Field(..., ge=0, description="Measured day (0 = first day after warm-up) on which the changes take effect.")
-    set: dict[str, Any] = Field(..., description="Dotted keys and new values, e.g. {'incentives.weights.team': 0.3}.")
+    day: int = Field(
+        ...,
+        ge=0,
+        description="Measured day (0 = first day after warm-up) on which the changes take effect.",
+    )
+    set: dict[str, Any] = Field(
+        ..., description="Dotted keys and new values, e.g. {'incentives.weights.team': 0.3}."
+    )
     label: str = Field("", description="Short label shown on charts.")
 
     @field_validator("set")
@@ -239,8 +896,22 @@ class Scenario(Section):
 
     name: str = Field("scenario", description="Scenario name used in outputs.")
     description: str = Field("", description="What this scenario represents.")
-    horizon_days: int = P(250, "working days", "MODEL.md: one working year", "Days measured after the warm-up.", ge=20, le=2500)
-    warmup_days: int = P(60, "working days", "assumption: pipelines fill in ~3 months", "Days simulated before measuring (excluded from KPIs).", ge=0, le=1000)
+    horizon_days: int = P(
+        250,
+        "working days",
+        "MODEL.md: one working year",
+        "Days measured after the warm-up.",
+        ge=20,
+        le=2500,
+    )
+    warmup_days: int = P(
+        60,
+        "working days",
+        "assumption: pipelines fill in ~3 months",
+        "Days simulated before measuring (excluded from KPIs).",
+        ge=0,
+        le=1000,
+    )
     org: Org = Field(default_factory=Org)
     structure: Structure = Field(default_factory=Structure)
     incentives: Incentives = Field(default_factory=Incentives)
@@ -334,6 +1005,7 @@ def check_team_feasibility(s: Scenario) -> None:
 # Dotted-key helpers (used by the loader, interventions and the levers table)
 # --------------------------------------------------------------------------------------------
 
+
 def _section_fields(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_fields
 
@@ -419,14 +1091,18 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         if part not in fields or (model is Scenario and part == "interventions"):
             valid = sorted(k for k in fields if not (model is Scenario and k == "interventions"))
             where = ".".join(parts[:i]) or "top level"
-            raise KeyError(f"unknown key '{key}': '{part}' is not a key of {where}; valid keys there: {', '.join(valid)}")
+            raise KeyError(
+                f"unknown key '{key}': '{part}' is not a key of {where}; valid keys there: {', '.join(valid)}"
+            )
         ann = fields[part].annotation
         last = i == len(parts) - 1
         if last:
             node[part] = value
             return
         if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
-            raise KeyError(f"unknown key '{key}': '{'.'.join(parts[: i + 1])}' is a value, not a section")
+            raise KeyError(
+                f"unknown key '{key}': '{'.'.join(parts[: i + 1])}' is a value, not a section"
+            )
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
             raise KeyError(f"'{'.'.join(parts[: i + 1])}' must be a mapping")

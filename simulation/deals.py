@@ -31,33 +31,36 @@ N_UNIFORMS = 13
 
 
 class DealBook:
-    """Growable columns for every deal created in a run."""
+    """Growable columns for every deal created in a run.
+
+    Columns are plain attributes over the whole allocated capacity (unused rows have stage -1),
+    so the daily hot path indexes arrays directly; ``n`` deals exist.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
         self.cap = max(16, capacity)
-        self.cols: dict[str, np.ndarray] = {}
+        self.names: list[str] = [*_FLOAT, *_INT, *_BOOL, "stage"]
         for name in _FLOAT:
-            self.cols[name] = np.zeros(self.cap)
+            setattr(self, name, np.zeros(self.cap))
         for name in _INT:
-            self.cols[name] = np.full(self.cap, -1, dtype=np.int64)
+            setattr(self, name, np.full(self.cap, -1, dtype=np.int64))
         for name in _BOOL:
-            self.cols[name] = np.zeros(self.cap, dtype=bool)
-        self.cols["stage"] = np.full(self.cap, -1, dtype=np.int8)
+            setattr(self, name, np.zeros(self.cap, dtype=bool))
+        self.stage = np.full(self.cap, -1, dtype=np.int8)
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        cols = self.__dict__.get("cols")
-        if cols is not None and name in cols:
-            return cols[name][: self.n]
-        raise AttributeError(name)
+    def column(self, name: str) -> np.ndarray:
+        """The existing deals' values of one column (a view)."""
+        return getattr(self, name)[: self.n]
 
     def _grow(self, need: int) -> None:
         new_cap = max(need, int(self.cap * 1.5))
-        for name, col in self.cols.items():
+        for name in self.names:
+            col = getattr(self, name)
             fill = -1 if col.dtype.kind == "i" else 0
             grown = np.full(new_cap, fill, dtype=col.dtype)
             grown[: self.cap] = col
-            self.cols[name] = grown
+            setattr(self, name, grown)
         self.cap = new_cap
 
     def add(
@@ -79,28 +82,27 @@ class DealBook:
         if self.n + k > self.cap:
             self._grow(self.n + k)
         s = slice(self.n, self.n + k)
-        c = self.cols
-        c["stage"][s] = OPEN
-        c["rep"][s] = reps
-        c["created"][s] = day
-        c["value"][s] = _lognormal(u[:, 0], value_mean, value_cv)
-        c["sell_need"][s] = _lognormal(u[:, 1], sell_hours, work_cv)
-        c["impl_base"][s] = _lognormal(u[:, 2], impl_hours, work_cv)
-        c["complexity"][s] = _lognormal(u[:, 3], 1.0, work_cv)
-        c["u_win"][s] = u[:, 4]
-        c["stale_budget"][s] = -np.log1p(-u[:, 5])  # Exp(1)
-        c["patience"][s] = -np.log1p(-u[:, 6])  # Exp(1)
-        c["u_misread"][s] = u[:, 7]
-        c["u_comply"][s] = u[:, 8]
-        c["u_exc"][s] = u[:, 9]
-        c["u_auth"][s] = u[:, 10]
-        c["u_trigger"][s] = u[:, 11]
-        c["u_oversell"][s] = u[:, 12]
+        self.stage[s] = OPEN
+        self.rep[s] = reps
+        self.created[s] = day
+        self.value[s] = _lognormal(u[:, 0], value_mean, value_cv)
+        self.sell_need[s] = _lognormal(u[:, 1], sell_hours, work_cv)
+        self.impl_base[s] = _lognormal(u[:, 2], impl_hours, work_cv)
+        self.complexity[s] = _lognormal(u[:, 3], 1.0, work_cv)
+        self.u_win[s] = u[:, 4]
+        self.stale_budget[s] = -np.log1p(-u[:, 5])  # Exp(1)
+        self.patience[s] = -np.log1p(-u[:, 6])  # Exp(1)
+        self.u_misread[s] = u[:, 7]
+        self.u_comply[s] = u[:, 8]
+        self.u_exc[s] = u[:, 9]
+        self.u_auth[s] = u[:, 10]
+        self.u_trigger[s] = u[:, 11]
+        self.u_oversell[s] = u[:, 12]
         self.n += k
 
     def counts(self) -> np.ndarray:
         """Deals per stage (conservation: sums to the number of leads)."""
-        return np.bincount(self.stage, minlength=len(STAGE_NAMES))
+        return np.bincount(self.stage[: self.n], minlength=len(STAGE_NAMES))
 
 
 def _lognormal(u: np.ndarray, mean: float, cv: float) -> np.ndarray:

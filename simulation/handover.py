@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def completeness(doc_hours: np.ndarray, skill: np.ndarray, need: float, complexity: np.ndarray) -> np.ndarray:
+def completeness(
+    doc_hours: np.ndarray, skill: np.ndarray, need: float, complexity: np.ndarray
+) -> np.ndarray:
     """Share of required information in the package (0..1)."""
     return 1.0 - np.exp(-skill * doc_hours / (need * complexity))
 

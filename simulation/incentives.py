@@ -98,10 +98,16 @@ def marginal_returns(
 
 
 def promise_return(
-    beliefs: np.ndarray, attrib: np.ndarray, kpi_kind: np.ndarray, salience: float, honesty: np.ndarray
+    beliefs: np.ndarray,
+    attrib: np.ndarray,
+    kpi_kind: np.ndarray,
+    salience: float,
+    honesty: np.ndarray,
 ) -> np.ndarray:
     """Perceived return of inflating the promise, per rep: positive when bookings pay."""
-    return salience * np.einsum("ij,ij,ij->i", beliefs, attrib, PROMISE_ELASTICITY[kpi_kind]) - honesty
+    return (
+        salience * np.einsum("ij,ij,ij->i", beliefs, attrib, PROMISE_ELASTICITY[kpi_kind]) - honesty
+    )
 
 
 def logit_shares(returns: np.ndarray, beta: float) -> np.ndarray:
@@ -152,7 +158,7 @@ def tournament_awards(
         return np.zeros(n)
     spread = observed_help.std()
     judged = observed_help + noise * (spread if spread > 0 else 1.0) * z
-    k = max(1, int(round(winner_share * n)))
+    k = max(1, round(winner_share * n))
     winners = np.argsort(-judged, kind="stable")[:k]
     award = np.zeros(n)
     award[winners] = pool / k

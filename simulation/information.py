@@ -12,9 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def shared_context_factor(team_age_days: np.ndarray | float, build_days: float, max_reduction: float) -> np.ndarray:
+def shared_context_factor(
+    team_age_days: np.ndarray | float, build_days: float, max_reduction: float
+) -> np.ndarray:
     """Multiplier on asymmetry from working in one team for ``team_age_days``."""
-    return 1.0 - max_reduction * (1.0 - np.exp(-np.asarray(team_age_days, dtype=float) / build_days))
+    return 1.0 - max_reduction * (
+        1.0 - np.exp(-np.asarray(team_age_days, dtype=float) / build_days)
+    )
 
 
 def misunderstanding_probability(
@@ -34,11 +38,15 @@ def questions_per_deal(c: np.ndarray, asymmetry: np.ndarray, per_gap: float) -> 
     return per_gap * (1.0 - c) * (0.5 + asymmetry)
 
 
-def deal_search_hours(c: np.ndarray, asymmetry: np.ndarray, per_gap: float, archive_cut: float) -> np.ndarray:
+def deal_search_hours(
+    c: np.ndarray, asymmetry: np.ndarray, per_gap: float, archive_cut: float
+) -> np.ndarray:
     """Ops hours spent hunting for what the package left out."""
     return per_gap * (1.0 - c) * (0.5 + asymmetry) * (1.0 - archive_cut)
 
 
-def daily_search_hours(asymmetry: np.ndarray, hours_at_full: float, archive_cut: float) -> np.ndarray:
+def daily_search_hours(
+    asymmetry: np.ndarray, hours_at_full: float, archive_cut: float
+) -> np.ndarray:
     """Background search time per person per day (surveys: 15-25% of the week)."""
     return hours_at_full * asymmetry * (1.0 - archive_cut)

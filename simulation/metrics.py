@@ -91,7 +91,9 @@ def compute_kpis(m: FrictionModel) -> dict[str, float]:
     entered = (d.ops_entry >= w0) & (d.ops_entry >= 0)
     exc = entered & (d.n_exc > 0)
 
-    salary_hour = np.where(m.is_rep, m.s.org.rep_salary, m.s.org.ops_salary) / (DAYS_PER_YEAR * HOURS_PER_DAY)
+    salary_hour = np.where(m.is_rep, m.s.org.rep_salary, m.s.org.ops_salary) / (
+        DAYS_PER_YEAR * HOURS_PER_DAY
+    )
     loaded = salary_hour * m.s.org.loaded_cost_factor
     loss_cols = [HC[c] for c in LOSS_CATEGORIES]
     lost_cost = float((m.hours[:, loss_cols].sum(axis=1) * loaded).sum())
@@ -175,7 +177,14 @@ def _stage(process: np.ndarray, total: np.ndarray, ok: np.ndarray) -> dict[str, 
 def stage_counts(m: FrictionModel) -> dict[str, int]:
     """Leads by stage right now (conservation check)."""
     c = m.deals.counts()
-    names = {OPEN: "open", LOST: "lost", HANDOVER: "handover", ONBOARDING: "onboarding", ACTIVATED: "activated", CHURNED: "churned"}
+    names = {
+        OPEN: "open",
+        LOST: "lost",
+        HANDOVER: "handover",
+        ONBOARDING: "onboarding",
+        ACTIVATED: "activated",
+        CHURNED: "churned",
+    }
     return {names[i]: int(c[i]) for i in names}
 
 

@@ -112,7 +112,9 @@ class FrictionModel(mesa.Model):
             derived from it (``simulation.streams``).
     """
 
-    def __init__(self, scenario: Scenario | dict[str, Any] | str | Path | None = None, rng: Any = None) -> None:
+    def __init__(
+        self, scenario: Scenario | dict[str, Any] | str | Path | None = None, rng: Any = None
+    ) -> None:
         self.entropy = root_entropy(rng)
         super().__init__(rng=self.entropy)
         self.s = _as_scenario(scenario)
@@ -175,14 +177,15 @@ class FrictionModel(mesa.Model):
         self.promise = np.zeros(self.N)
         # Start from the allocation people hold under today's plan (preferred plan, no lag).
         self.shares = np.tile([0.85, 0.06, 0.04, 0.05], (self.N, 1))
-        champions = s.info.translation_champions
+        self._assign_champions(s.info.translation_champions)
+
+    def _assign_champions(self, k: int) -> None:
+        """Champions alternate between the departments: they translate in both directions."""
+        reps, ops = list(range(self.R)), list(range(self.R, self.N))
+        order = [p for pair in zip(reps, ops, strict=False) for p in pair]
+        order += reps[len(ops) :] + ops[len(reps) :]
         self.champion = np.zeros(self.N, dtype=bool)
-        if champions:
-            # alternate between the departments: champions translate in both directions
-            order = np.ravel(np.column_stack([np.arange(self.R), np.arange(self.R, self.R + self.R)]))
-            order = np.r_[order[order < self.N], np.arange(self.R + self.R, self.N)]
-            order = np.array([i for i in order if i < self.N][: min(champions, self.N)])
-            self.champion[order] = True
+        self.champion[order[: min(k, self.N)]] = True
         for agent in self.agents:
             agent.is_champion = bool(self.champion[agent.idx])
 
@@ -256,7 +259,11 @@ class FrictionModel(mesa.Model):
         self.kpi_kind = kind
         b = s.behaviour
         self.attrib = inc.attribution(
-            self.team_size_of, self.N, s.incentives.silo_buster_noise, b.peer_monitoring, b.visibility_size
+            self.team_size_of,
+            self.N,
+            s.incentives.silo_buster_noise,
+            b.peer_monitoring,
+            b.visibility_size,
         )
 
     # ------------------------------------------------------------------ the day
@@ -315,18 +322,15 @@ class FrictionModel(mesa.Model):
         if before.incentives != self.s.incentives or before.market != self.s.market:
             self._set_targets()
         if before.info.translation_champions != self.s.info.translation_champions:
-            self.champion[:] = False
-            k = min(self.s.info.translation_champions, self.N)
-            self.champion[np.r_[np.arange(0, self.R), np.arange(self.R, self.N)][:k]] = True
+            self._assign_champions(self.s.info.translation_champions)
 
     def _coaching(self, d: int, overhead: np.ndarray) -> None:
         c = self.s.coaching
-        if c.program != "none" and d >= c.start_day:
-            if coaching.session_today(c.program, d - c.start_day):
-                n = len(coaching.SESSION_OFFSETS[c.program])
-                overhead[:, HC["learning"]] += c.hours / n
-                g = coaching.session_gain(c.program, c.gain, c.massed_retention)
-                self.understanding += g * (1.0 - self.understanding)
+        if d >= c.start_day and coaching.session_today(c.program, d - c.start_day):
+            n = len(coaching.SESSION_OFFSETS[c.program])
+            overhead[:, HC["learning"]] += c.hours / n
+            g = coaching.session_gain(c.program, c.gain, c.massed_retention)
+            self.understanding += g * (1.0 - self.understanding)
         if self.understanding.any():
             self.understanding *= coaching.decay_factor(
                 c.decay_half_life_days, self.practice, c.practice_protection
@@ -337,7 +341,10 @@ class FrictionModel(mesa.Model):
         b = self.s.behaviour
         learnt = 1.0 - (1.0 + self.handovers_done) ** (-b.learning_exponent)
         return np.clip(
-            self.skill0 + (1.0 - self.skill0) * learnt * 0.5 + 0.5 * self.understanding + self.skill_lessons,
+            self.skill0
+            + (1.0 - self.skill0) * learnt * 0.5
+            + 0.5 * self.understanding
+            + self.skill_lessons,
             0.05,
             1.5,
         )
@@ -347,7 +354,9 @@ class FrictionModel(mesa.Model):
         st, info = self.s.structure, self.s.info
         a = info.asymmetry * (1.0 - 0.5 * self.understanding)
         if self.cross_functional:
-            a = a * information.shared_context_factor(self.team_age, st.context_build_days, st.context_max_reduction)
+            a = a * information.shared_context_factor(
+                self.team_age, st.context_build_days, st.context_max_reduction
+            )
         return a
 
     def _payout(self, measuring: bool) -> None:
@@ -362,13 +371,19 @@ class FrictionModel(mesa.Model):
         act_team = np.bincount(self.team[:R], weights=p["activated"], minlength=self.n_teams)
         reps_team = np.bincount(self.team[:R], minlength=self.n_teams).astype(float)
         if self.cross_functional:
-            att[:, inc.TEAM] = act_team[self.team] / np.maximum(reps_team[self.team] * self.target_activated, 1e-9)
+            att[:, inc.TEAM] = act_team[self.team] / np.maximum(
+                reps_team[self.team] * self.target_activated, 1e-9
+            )
         else:
             book_team = np.bincount(self.team[:R], weights=p["bookings"], minlength=self.n_teams)
             deliv_team = np.bincount(self.team[R:], weights=p["delivery"], minlength=self.n_teams)
             ops_team = np.bincount(self.team[R:], minlength=self.n_teams).astype(float)
-            att[:R, inc.TEAM] = book_team[self.team[:R]] / np.maximum(reps_team[self.team[:R]] * self.target_bookings, 1e-9)
-            att[R:, inc.TEAM] = deliv_team[self.team[R:]] / np.maximum(ops_team[self.team[R:]] * self.target_delivery, 1e-9)
+            att[:R, inc.TEAM] = book_team[self.team[:R]] / np.maximum(
+                reps_team[self.team[:R]] * self.target_bookings, 1e-9
+            )
+            att[R:, inc.TEAM] = deliv_team[self.team[R:]] / np.maximum(
+                ops_team[self.team[R:]] * self.target_delivery, 1e-9
+            )
         att[:, inc.COMP] = p["activated"].sum() / (R * self.target_activated)
         pay = np.zeros((self.N, 4))
         pay[:, :3] = inc.component_payouts(w, self.target_bonus, att, s.incentives.payout_cap)
@@ -427,20 +442,24 @@ class FrictionModel(mesa.Model):
             d.handover_hours[b] += fix
             d.c_close[b] = np.maximum(c[back], hv.mvh_threshold)
             d.returned[b] = True
-            d.trigger[b] = sim_day + max(1, int(round(hv.return_days)))
+            d.trigger[b] = sim_day + max(1, round(hv.return_days))
         overhead[:, HC["coordination"]] += rep_hours
         go = due[~back]
         if len(go):
             self._enter_ops(go, sim_day, overhead, messages)
 
-    def _enter_ops(self, idx: np.ndarray, sim_day: int, overhead: np.ndarray, messages: np.ndarray) -> None:
+    def _enter_ops(
+        self, idx: np.ndarray, sim_day: int, overhead: np.ndarray, messages: np.ndarray
+    ) -> None:
         d, s = self.deals, self.s
         info, cm, m, st = s.info, s.comms, s.market, s.structure
         k = len(idx)
         c = d.c_close[idx]
         reps = d.rep[idx]
         asym_people = self._asymmetry()
-        q_ops_asym = np.bincount(self.ops_queue, weights=asym_people[self.R :], minlength=self.n_queues)
+        q_ops_asym = np.bincount(
+            self.ops_queue, weights=asym_people[self.R :], minlength=self.n_queues
+        )
         q_ops_asym /= np.maximum(self.ops_per_queue, 1.0)
         asym = 0.5 * asym_people[reps] + 0.5 * q_ops_asym[d.queue[idx]]
         questions = information.questions_per_deal(c, asym, info.questions_per_gap)
@@ -471,7 +490,10 @@ class FrictionModel(mesa.Model):
             + cm.stress_rework * self.ops_interrupts_per_person
         )
         search = information.deal_search_hours(
-            c, asym, info.search_hours_per_gap, info.archive_search_cut if info.decision_archive else 0.0
+            c,
+            asym,
+            info.search_hours_per_gap,
+            info.archive_search_cut if info.decision_archive else 0.0,
         )
         # exceptions: settled in the team (half a day) or escalated to a manager (with backlog)
         mean_exc = m.exceptions_per_deal * (1.0 + 2.0 * promise)
@@ -482,7 +504,9 @@ class FrictionModel(mesa.Model):
         esc_latency = st.escalation_days + self.escalation_backlog / st.escalations_per_day
         self.escalation_backlog += float(n_exc[escalated].sum() * (1.0 - authority))
         exc_latency = np.where(n_exc == 0, 0.0, np.where(in_team, 0.5, esc_latency))
-        answer = comms.answer_wait_days(questions, cm.strategy == "chat_first", cm.sla_answer_days, cm.urgent_share)
+        answer = comms.answer_wait_days(
+            questions, cm.strategy == "chat_first", cm.sla_answer_days, cm.urgent_share
+        )
         if s.handover.owner:
             answer *= 1.0 - s.handover.owner_answer_speedup
         stall = answer + exc_latency + wait
@@ -530,15 +554,23 @@ class FrictionModel(mesa.Model):
         if self.escalation_backlog > 0:
             self.escalation_backlog = max(0.0, self.escalation_backlog - st.escalations_per_day)
         archive = info.archive_search_cut if info.decision_archive else 0.0
-        overhead[:, HC["search"]] += information.daily_search_hours(self._asymmetry(), info.search_hours, archive)
+        overhead[:, HC["search"]] += information.daily_search_hours(
+            self._asymmetry(), info.search_hours, archive
+        )
 
     def _messages(self, messages: np.ndarray, overhead: np.ndarray) -> None:
         cm, d = self.s.comms, self.deals
         waiting = np.flatnonzero((d.stage == ONBOARDING) | (d.stage == HANDOVER))
         if len(waiting) and cm.status_request_rate > 0:
-            per_queue = np.bincount(d.queue[waiting], minlength=self.n_queues) * cm.status_request_rate
-            messages[self.R :] += per_queue[self.ops_queue] / np.maximum(self.ops_per_queue[self.ops_queue], 1.0)
-            messages[: self.R] += np.bincount(d.rep[waiting], minlength=self.R) * cm.status_request_rate * 0.5
+            per_queue = (
+                np.bincount(d.queue[waiting], minlength=self.n_queues) * cm.status_request_rate
+            )
+            messages[self.R :] += per_queue[self.ops_queue] / np.maximum(
+                self.ops_per_queue[self.ops_queue], 1.0
+            )
+            messages[: self.R] += (
+                np.bincount(d.rep[waiting], minlength=self.R) * cm.status_request_rate * 0.5
+            )
         inter, handling, resumption = comms.message_load(
             messages, cm.strategy == "chat_first", cm.handling_minutes, cm.resumption_minutes,
             cm.deep_work_share, cm.urgent_share, cm.batch_handling_factor,
@@ -572,13 +604,14 @@ class FrictionModel(mesa.Model):
         reps = d.rep[open_]
         n_open = np.bincount(reps, minlength=R).astype(float)
         help_q = np.bincount(self.ops_queue, weights=hours[R:, HC["help"]], minlength=self.n_queues)
-        collab_q = np.bincount(self.ops_queue, weights=hours[R:, HC["quality"]], minlength=self.n_queues)
-        if self.cross_functional:
-            rep_group = self.queue_of_rep
-        else:
-            rep_group = np.zeros(R, dtype=np.int64)
+        collab_q = np.bincount(
+            self.ops_queue, weights=hours[R:, HC["quality"]], minlength=self.n_queues
+        )
+        rep_group = self.queue_of_rep if self.cross_functional else np.zeros(R, dtype=np.int64)
         open_per_group = np.bincount(rep_group[reps], minlength=self.n_queues).astype(float)
-        per_deal_help = (help_q * b.help_efficiency / np.maximum(open_per_group, 1.0))[rep_group[reps]]
+        per_deal_help = (help_q * b.help_efficiency / np.maximum(open_per_group, 1.0))[
+            rep_group[reps]
+        ]
         per_deal_collab = (collab_q / np.maximum(open_per_group, 1.0))[rep_group[reps]]
         sell = hours[:R, HC["core"]] / np.maximum(n_open, 1.0)
         doc = hours[:R, HC["quality"]] / np.maximum(n_open, 1.0)
@@ -603,11 +636,15 @@ class FrictionModel(mesa.Model):
                 d.closed[won] = sim_day
                 d.promise[won] = promise[win]
                 d.queue[won] = self.queue_of_rep[wr]
-                d.c_close[won] = handover.completeness(d.doc_hours[won], self.rep_skill()[wr], b.doc_hours_need, d.complexity[won])
+                d.c_close[won] = handover.completeness(
+                    d.doc_hours[won], self.rep_skill()[wr], b.doc_hours_need, d.complexity[won]
+                )
                 if s.handover.auto_trigger:
                     delay = np.zeros(len(won), dtype=np.int64)
                 else:
-                    delay = np.round(-np.log1p(-d.u_trigger[won]) * s.handover.manual_trigger_days).astype(np.int64)
+                    delay = np.round(
+                        -np.log1p(-d.u_trigger[won]) * s.handover.manual_trigger_days
+                    ).astype(np.int64)
                 d.trigger[won] = sim_day + delay
                 np.add.at(self.period["bookings"], wr, d.value[won])
                 self.won_today = float(len(won))
@@ -622,7 +659,10 @@ class FrictionModel(mesa.Model):
         b = self.s.behaviour
         deliver = hours[R:, HC["core"]]
         cap_ops = np.bincount(self.ops_queue, weights=deliver, minlength=self.n_queues)
-        rep_help = np.bincount(self.queue_of_rep, weights=hours[:R, HC["help"]], minlength=self.n_queues) * b.help_efficiency
+        rep_help = (
+            np.bincount(self.queue_of_rep, weights=hours[:R, HC["help"]], minlength=self.n_queues)
+            * b.help_efficiency
+        )
         capacity = cap_ops + rep_help
         elig = np.flatnonzero((d.stage == ONBOARDING) & (d.ready <= sim_day))
         self.activated_today = 0.0
@@ -631,12 +671,22 @@ class FrictionModel(mesa.Model):
         rework_q = np.zeros(self.n_queues)
         search_q = np.zeros(self.n_queues)
         if len(elig):
-            served = fifo_serve(d.queue[elig], d.seq[elig], d.remaining[elig], capacity, self.s.market.max_hours_per_deal_day)
+            served = fifo_serve(
+                d.queue[elig],
+                d.seq[elig],
+                d.remaining[elig],
+                capacity,
+                self.s.market.max_hours_per_deal_day,
+            )
             q = d.queue[elig]
             total = d.work_total[elig]
             used_q = np.bincount(q, weights=served, minlength=self.n_queues)
-            rework_q = np.bincount(q, weights=served * d.rework_h[elig] / total, minlength=self.n_queues)
-            search_q = np.bincount(q, weights=served * d.search_h[elig] / total, minlength=self.n_queues)
+            rework_q = np.bincount(
+                q, weights=served * d.rework_h[elig] / total, minlength=self.n_queues
+            )
+            search_q = np.bincount(
+                q, weights=served * d.search_h[elig] / total, minlength=self.n_queues
+            )
             d.remaining[elig] -= served
             self._served_today = elig[served > 0]
             done = elig[d.remaining[elig] <= 1e-9]
@@ -646,7 +696,9 @@ class FrictionModel(mesa.Model):
                 np.add.at(self.period["activated"], d.rep[done], d.value[done])
                 self.activated_today = float(len(done))
         # book queue hours back to people: ops first, reps' help after
-        ops_share = np.where(capacity > 0, np.minimum(used_q, cap_ops) / np.maximum(cap_ops, 1e-12), 0.0)
+        ops_share = np.where(
+            capacity > 0, np.minimum(used_q, cap_ops) / np.maximum(cap_ops, 1e-12), 0.0
+        )
         frac_rework = np.where(used_q > 0, rework_q / np.maximum(used_q, 1e-12), 0.0)
         frac_search = np.where(used_q > 0, search_q / np.maximum(used_q, 1e-12), 0.0)
         oq = self.ops_queue
@@ -726,7 +778,11 @@ def _as_scenario(scenario: Scenario | dict[str, Any] | str | Path | None) -> Sce
 def _poisson_inverse(u: np.ndarray, mean: np.ndarray, kmax: int = 30) -> np.ndarray:
     """Poisson counts by inverse transform of pre-drawn uniforms (keeps draws per deal fixed)."""
     k = np.arange(kmax)
-    logpmf = k[None, :] * np.log(np.maximum(mean, 1e-300))[:, None] - mean[:, None] - _LGAMMA[None, :kmax]
+    logpmf = (
+        k[None, :] * np.log(np.maximum(mean, 1e-300))[:, None]
+        - mean[:, None]
+        - _LGAMMA[None, :kmax]
+    )
     cdf = np.cumsum(np.exp(logpmf), axis=1)
     return (u[:, None] > cdf).sum(axis=1)
 

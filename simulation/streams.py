@@ -21,7 +21,9 @@ STREAM_NAMES = (
 )
 
 
-def root_entropy(rng: int | np.integer | np.random.SeedSequence | np.random.Generator | None) -> int:
+def root_entropy(
+    rng: int | np.integer | np.random.SeedSequence | np.random.Generator | None,
+) -> int:
     """Turn whatever Mesa accepts as ``rng`` into one integer of root entropy."""
     if isinstance(rng, np.random.SeedSequence):
         return int(rng.generate_state(2, np.uint64)[0])

@@ -1,0 +1,40 @@
+"""Statistics over replications: means and confidence intervals.
+
+Replications of a stochastic model are a small sample (typically 10-50 runs), so intervals use
+Student's t rather than a normal approximation, which would be too narrow at that size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["summarise"]
+
+
+def summarise(values: Iterable[float], confidence: float = 0.95) -> dict[str, float]:
+    """Mean and two-sided Student-t confidence interval of the mean.
+
+    NaN values are ignored: a KPI can be undefined in a run (for example lead time when no
+    customer was activated), and one such run should not erase the others. With a single value
+    the interval collapses to the mean (there is no spread to estimate); with no usable value
+    every field is NaN.
+
+    Returns:
+        ``{"mean": ..., "ci_low": ..., "ci_high": ...}`` as plain floats.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    arr = np.asarray(list(values), dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if arr.size == 0:
+        return {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    mean = float(arr.mean())
+    if arr.size == 1:
+        return {"mean": mean, "ci_low": mean, "ci_high": mean}
+    sem = float(arr.std(ddof=1)) / math.sqrt(arr.size)
+    half = float(stats.t.ppf(0.5 + confidence / 2, df=arr.size - 1)) * sem
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}

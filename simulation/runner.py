@@ -1,0 +1,87 @@
+"""Run replications of a scenario and summarise them.
+
+Seeds come from ``numpy.random.SeedSequence`` rather than ``seed + i``: consecutive integer
+seeds give correlated streams in some generators and make replication ``i`` of seed ``S`` equal
+replication ``i - 1`` of seed ``S + 1``. The same ``(seed, i)`` always gives the same run, so
+two scenarios run with the same seed are compared on common random numbers.
+
+Functions here are pure (no printing, no files) so the CLI, notebooks and tests share them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from simulation.analysis import summarise
+from simulation.config import Scenario
+
+__all__ = ["replication_seeds", "run_one", "run_replications"]
+
+#: Called after each finished replication with (done, total); the CLI uses it for progress.
+Progress = Callable[[int, int], None]
+
+
+def replication_seeds(seed: int, reps: int) -> list[int]:
+    """One independent 63-bit seed per replication, derived from ``seed``.
+
+    63 bits keep the seed a non-negative signed 64-bit integer, safe for any consumer.
+    """
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    if reps < 1:
+        raise ValueError(f"reps must be >= 1, got {reps}")
+    return [
+        int(np.random.SeedSequence(entropy=seed, spawn_key=(i,)).generate_state(1, np.uint64)[0])
+        >> 1
+        for i in range(reps)
+    ]
+
+
+def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """Run the model once to the end: ``{"seed", "kpis": {...}, "stages": {...}}``."""
+    # Imported here so `friction validate` and `friction levers` do not pay for loading Mesa.
+    from simulation.model import FrictionModel
+
+    model = FrictionModel(scenario=scenario, rng=seed)
+    model.run()
+    return {
+        "seed": seed,
+        "kpis": {name: float(value) for name, value in model.kpis.items()},
+        "stages": {
+            stage: {metric: float(value) for metric, value in metrics.items()}
+            for stage, metrics in model.stages.items()
+        },
+    }
+
+
+def run_replications(
+    scenario: Scenario, reps: int, seed: int, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Run ``reps`` replications and summarise every KPI and stage metric.
+
+    Returns:
+        ``{"scenario", "seed", "reps", "kpis": {kpi: summary}, "stages": {stage: {metric:
+        summary}}, "runs": [{"seed": s, kpi: value, ...}]}`` where a summary is
+        ``{"mean", "ci_low", "ci_high"}`` (95% Student-t interval over the replications).
+    """
+    runs = []
+    for i, s in enumerate(replication_seeds(seed, reps)):
+        runs.append(run_one(scenario, s))
+        if progress is not None:
+            progress(i + 1, reps)
+    kpi_names = list(runs[0]["kpis"])
+    stage_metrics = {stage: list(metrics) for stage, metrics in runs[0]["stages"].items()}
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "reps": reps,
+        "kpis": {k: summarise(r["kpis"][k] for r in runs) for k in kpi_names},
+        "stages": {
+            stage: {m: summarise(r["stages"][stage][m] for r in runs) for m in metrics}
+            for stage, metrics in stage_metrics.items()
+        },
+        "runs": [{"seed": r["seed"], **r["kpis"]} for r in runs],
+    }
