@@ -217,7 +217,7 @@ class Weights(Section):
         if abs(total - 1.0) > WEIGHT_TOLERANCE:
             raise ValueError(
                 f"weights must sum to 1; individual {self.individual:g} + team {self.team:g} + "
-                f"company {self.company:g} + silo_buster {self.silo_buster:g} = {total:g}"
+                f"company {self.company:g} + silo_buster {self.silo_buster:g} = {total:.10g}"
             )
         return self
 
@@ -1035,11 +1035,16 @@ def lever_table() -> list[dict[str, Any]]:
         field = model.model_fields[parts[-1]]
         extra = field.json_schema_extra or {}
         lo = hi = None
+        lo_open = hi_open = False
         for m in field.metadata:
-            lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
-            lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
-            hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
-            hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
+            if getattr(m, "ge", None) is not None:
+                lo = m.ge
+            if getattr(m, "gt", None) is not None:
+                lo, lo_open = m.gt, True
+            if getattr(m, "le", None) is not None:
+                hi = m.le
+            if getattr(m, "lt", None) is not None:
+                hi, hi_open = m.lt, True
         ann = field.annotation
         tname = getattr(ann, "__name__", str(ann)).replace("typing.", "")
         if getattr(ann, "__origin__", None) is Literal:
@@ -1048,7 +1053,9 @@ def lever_table() -> list[dict[str, Any]]:
         elif ann is bool:
             rng = "true | false"
         else:
-            rng = f"{'' if lo is None else lo} .. {'' if hi is None else hi}".strip()
+            left = "(-inf" if lo is None else f"{'(' if lo_open else '['}{lo}"
+            right = "inf)" if hi is None else f"{hi}{')' if hi_open else ']'}"
+            rng = f"{left}, {right}"
         if key == "structure.team_size":
             rng = ", ".join(f"{k} {a}-{b}" for k, (a, b) in TEAM_SIZE_RANGE.items())
         rows.append(

@@ -401,7 +401,7 @@ def test_weights_accepted_iff_they_sum_to_one(weights):
     if abs(total - 1) <= WEIGHT_TOLERANCE:
         assert load_scenario(data).incentives.weights.as_array() == list(weights)
     else:
-        with pytest.raises(ScenarioError, match=re.escape(f"= {total:g}")):
+        with pytest.raises(ScenarioError, match=re.escape(f"= {total:.10g}")):
             load_scenario(data)
 
 
