@@ -3,12 +3,24 @@
 Public API::
 
     from simulation import FrictionModel, load_scenario
-    model = FrictionModel(scenario="scenarios/baseline.yaml", rng=1)
-    model.run()
+    model = FrictionModel(scenario="scenarios/baseline.yaml", rng=1).run()
     model.kpis          # every KPI of the run (see simulation.metrics.KPIS)
+
+``FrictionModel`` is imported lazily so that validating a scenario does not load Mesa.
 """
 
-from simulation.config import Scenario
+from typing import Any
 
-__all__ = ["Scenario"]
+from simulation.config import Scenario
+from simulation.loader import ScenarioError, load_scenario
+
+__all__ = ["FrictionModel", "Scenario", "ScenarioError", "load_scenario"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FrictionModel":
+        from simulation.model import FrictionModel
+
+        return FrictionModel
+    raise AttributeError(f"module 'simulation' has no attribute {name!r}")

@@ -85,10 +85,15 @@ class DealBook:
         self.stage[s] = OPEN
         self.rep[s] = reps
         self.created[s] = day
-        self.value[s] = _lognormal(u[:, 0], value_mean, value_cv)
-        self.sell_need[s] = _lognormal(u[:, 1], sell_hours, work_cv)
-        self.impl_base[s] = _lognormal(u[:, 2], impl_hours, work_cv)
-        self.complexity[s] = _lognormal(u[:, 3], 1.0, work_cv)
+        sizes = _lognormal(
+            u[:, :4],
+            np.array([value_mean, sell_hours, impl_hours, 1.0]),
+            np.array([value_cv, work_cv, work_cv, work_cv]),
+        )
+        self.value[s] = sizes[:, 0]
+        self.sell_need[s] = sizes[:, 1]
+        self.impl_base[s] = sizes[:, 2]
+        self.complexity[s] = sizes[:, 3]
         self.u_win[s] = u[:, 4]
         self.stale_budget[s] = -np.log1p(-u[:, 5])  # Exp(1)
         self.patience[s] = -np.log1p(-u[:, 6])  # Exp(1)
@@ -105,10 +110,12 @@ class DealBook:
         return np.bincount(self.stage[: self.n], minlength=len(STAGE_NAMES))
 
 
-def _lognormal(u: np.ndarray, mean: float, cv: float) -> np.ndarray:
-    """Lognormal with the given mean and coefficient of variation, by inverse transform."""
-    if cv <= 0:
-        return np.full(len(u), mean)
+def _lognormal(u: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.ndarray:
+    """Lognormal columns with the given means and coefficients of variation (inverse transform).
+
+    A coefficient of variation of 0 gives the mean exactly.
+    """
     sigma = np.sqrt(np.log1p(cv * cv))
     mu = np.log(mean) - 0.5 * sigma * sigma
-    return np.exp(mu + sigma * ndtri(np.clip(u, 1e-12, 1 - 1e-12)))
+    z = ndtri(np.minimum(np.maximum(u, 1e-12), 1.0 - 1e-12))
+    return np.exp(mu + sigma * z)

@@ -59,6 +59,7 @@ HOUR_CATEGORIES = (
 )
 HC = {name: i for i, name in enumerate(HOUR_CATEGORIES)}
 LOSS_CATEGORIES = ("interruptions", "search", "rework", "coordination")
+LOSS_COLUMNS = tuple(HC[c] for c in LOSS_CATEGORIES)
 
 #: Daily series recorded by the DataCollector (attribute names on the model).
 DAILY_SERIES = (
@@ -137,6 +138,7 @@ class FrictionModel(mesa.Model):
 
         expected = int(s.market.leads_per_rep_day * self.R * self.total_days * 1.2) + 64
         self.deals = DealBook(expected)
+        self.live = np.zeros(0, dtype=np.int64)  # deals not yet lost, activated or churned
         self.seq_counter = 0
         self.champion_backlog = 0.0
         self.escalation_backlog = 0.0
@@ -408,6 +410,8 @@ class FrictionModel(mesa.Model):
         if n:
             reps = np.repeat(np.arange(self.R), counts)
             u = self.streams["deals"].random((n, N_UNIFORMS))
+            first = self.deals.n
+            self.live = np.concatenate((self.live, np.arange(first, first + n)))
             self.deals.add(
                 reps, sim_day, u,
                 value_mean=m.deal_value, value_cv=m.deal_value_cv,
@@ -418,7 +422,8 @@ class FrictionModel(mesa.Model):
         """Due handovers: gate, red flags, then into the ops queue with their work content."""
         d, s = self.deals, self.s
         hv = s.handover
-        due = np.flatnonzero((d.stage == HANDOVER) & (d.trigger <= sim_day))
+        live = self.live
+        due = live[(d.stage[live] == HANDOVER) & (d.trigger[live] <= sim_day)]
         if len(due) == 0:
             return
         c = d.c_close[due]
@@ -532,6 +537,11 @@ class FrictionModel(mesa.Model):
         self.seq_counter += k
         self.handovers_done[np.unique(reps)] += np.bincount(reps)[np.unique(reps)]
 
+    def _waiting(self) -> np.ndarray:
+        """Closed-won customers not yet activated (in handover or onboarding)."""
+        st = self.deals.stage[self.live]
+        return self.live[(st == HANDOVER) | (st == ONBOARDING)]
+
     def _fixed_overheads(self, overhead: np.ndarray) -> None:
         s = self.s
         st, info, hv = s.structure, s.info, s.handover
@@ -542,9 +552,9 @@ class FrictionModel(mesa.Model):
         tools = (int(info.glossary) + int(info.decision_archive)) * info.upkeep_minutes / 60.0
         overhead[:, HC["coordination"]] += coord + tools
         if hv.owner:
-            d = self.deals
-            waiting = (d.stage == HANDOVER) | (d.stage == ONBOARDING)
-            per_rep = np.bincount(d.rep[waiting], minlength=self.R) * hv.owner_hours_per_week / 5.0
+            waiting = self._waiting()
+            per_rep = np.bincount(self.deals.rep[waiting], minlength=self.R)
+            per_rep = per_rep * hv.owner_hours_per_week / 5.0
             overhead[: self.R, HC["coordination"]] += per_rep
         if self.champion_backlog > 0:
             per_champion = self.s.info.champion_hours_per_day
@@ -560,7 +570,7 @@ class FrictionModel(mesa.Model):
 
     def _messages(self, messages: np.ndarray, overhead: np.ndarray) -> None:
         cm, d = self.s.comms, self.deals
-        waiting = np.flatnonzero((d.stage == ONBOARDING) | (d.stage == HANDOVER))
+        waiting = self._waiting()
         if len(waiting) and cm.status_request_rate > 0:
             per_queue = (
                 np.bincount(d.queue[waiting], minlength=self.n_queues) * cm.status_request_rate
@@ -597,7 +607,7 @@ class FrictionModel(mesa.Model):
         """Selling and documenting move open deals; decisions at the end of the selling work."""
         d, s, R = self.deals, self.s, self.R
         m, b = s.market, s.behaviour
-        open_ = np.flatnonzero(d.stage == OPEN)
+        open_ = self.live[d.stage[self.live] == OPEN]
         self.won_today = self.lost_today = 0.0
         if len(open_) == 0:
             return
@@ -629,7 +639,7 @@ class FrictionModel(mesa.Model):
             p_win = 1.0 / (1.0 + np.exp(-logit))
             win = d.u_win[dec] < p_win
             won = dec[win]
-            lost_idx = np.r_[lost_idx, dec[~win]]
+            lost_idx = np.concatenate((lost_idx, dec[~win]))
             if len(won):
                 wr = d.rep[won]
                 d.stage[won] = HANDOVER
@@ -664,7 +674,8 @@ class FrictionModel(mesa.Model):
             * b.help_efficiency
         )
         capacity = cap_ops + rep_help
-        elig = np.flatnonzero((d.stage == ONBOARDING) & (d.ready <= sim_day))
+        live = self.live
+        elig = live[(d.stage[live] == ONBOARDING) & (d.ready[live] <= sim_day)]
         self.activated_today = 0.0
         self._served_today = np.zeros(0, dtype=np.int64)
         used_q = np.zeros(self.n_queues)
@@ -713,7 +724,7 @@ class FrictionModel(mesa.Model):
     def _churn(self, sim_day: int) -> None:
         d, s = self.deals, self.s
         m, hv = s.market, s.handover
-        act = np.flatnonzero((d.stage == HANDOVER) | (d.stage == ONBOARDING))
+        act = self._waiting()
         self.churned_today = 0.0
         if len(act) == 0:
             return
@@ -753,13 +764,17 @@ class FrictionModel(mesa.Model):
         if measuring:
             self.hours += hours
             self.interruptions_total += self._inter_sum
-        paid = self.N * metrics.HOURS_PER_DAY
-        self.loss_share_today = float(sum(hours[:, HC[c]].sum() for c in LOSS_CATEGORIES) / paid)
-        self.help_share_today = float(hours[:, HC["help"]].sum() / paid)
-        self.slack_share_today = float(hours[:, HC["slack"]].sum() / paid)
-        self.quality_share_today = float(hours[:, HC["quality"]].sum() / paid)
+        by_cat = (hours.sum(axis=0) / (self.N * metrics.HOURS_PER_DAY)).tolist()
+        self.loss_share_today = sum(by_cat[i] for i in LOSS_COLUMNS)
+        self.help_share_today = by_cat[HC["help"]]
+        self.slack_share_today = by_cat[HC["slack"]]
+        self.quality_share_today = by_cat[HC["quality"]]
         self.mean_promise = float(self.promise[: self.R].mean())
-        counts = d.counts()
+        # drop deals that reached a final stage today from the live set
+        st = d.stage[self.live]
+        keep = (st == OPEN) | (st == HANDOVER) | (st == ONBOARDING)
+        self.live = self.live[keep]
+        counts = np.bincount(st[keep], minlength=ONBOARDING + 1)
         self.open_opportunities = float(counts[OPEN])
         self.handover_backlog = float(counts[HANDOVER])
         self.onboarding_wip = float(counts[ONBOARDING])

@@ -39,10 +39,14 @@ def fifo_serve(
     r = np.minimum(remaining[order], job_cap)
     cum = np.cumsum(r)
     # hours needed by the jobs ahead of each job in the same queue
-    starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
-    group_offset = np.repeat(cum[starts] - r[starts], np.diff(np.r_[starts, len(q)]))
+    new_group = np.empty(len(q), dtype=bool)
+    new_group[0] = True
+    np.not_equal(q[1:], q[:-1], out=new_group[1:])
+    starts = np.flatnonzero(new_group)
+    lengths = np.diff(np.append(starts, len(q)))
+    group_offset = np.repeat(cum[starts] - r[starts], lengths)
     ahead = cum - r - group_offset
-    served_sorted = np.clip(capacity[q] - ahead, 0.0, r)
+    served_sorted = np.minimum(np.maximum(capacity[q] - ahead, 0.0), r)
     served = np.empty_like(served_sorted)
     served[order] = served_sorted
     return served
