@@ -11,7 +11,7 @@ REPS   ?= 10
 py312 = $(1) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-all lint clean distclean
+.PHONY: help venv demo test test-all lint bench baselines clean distclean
 
 help:
 	@echo "make venv       create .venv (Python >= 3.12) and install the package with dev tools"
@@ -19,6 +19,8 @@ help:
 	@echo "make test       fast tests"
 	@echo "make test-all   all tests, including slow statistical ones"
 	@echo "make lint       ruff check and format check"
+	@echo "make bench      time one baseline run against a bare Mesa loop"
+	@echo "make baselines  refresh tests/baseline_kpis.json after an intended model change"
 	@echo "make clean      remove caches and build files (distclean also removes .venv)"
 
 venv: $(STAMP)
@@ -47,6 +49,12 @@ test: venv
 
 test-all: venv
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+bench: venv
+	$(BIN)/python benchmarks/bench_model.py
+
+baselines: venv
+	$(BIN)/python tests/test_baselines.py --update
 
 lint: venv
 	$(BIN)/ruff check .
