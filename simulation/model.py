@@ -60,6 +60,9 @@ HOUR_CATEGORIES = (
 HC = {name: i for i, name in enumerate(HOUR_CATEGORIES)}
 LOSS_CATEGORIES = ("interruptions", "search", "rework", "coordination")
 LOSS_COLUMNS = tuple(HC[c] for c in LOSS_CATEGORIES)
+PRACTICE_HOURS_REP = 0.25  # documentation hours in a day that count as handover practice
+PRACTICE_HOURS_OPS = 4.0  # delivery hours in a day that count as practice
+PRACTICE_RATE = 0.05  # weight of today in the practice average (~20-day memory)
 
 #: Daily series recorded by the DataCollector (attribute names on the model).
 DAILY_SERIES = (
@@ -317,10 +320,11 @@ class FrictionModel(mesa.Model):
         before = self.s
         self.s = with_changes(self.s, iv.set)
         self.applied_interventions.append({"day": iv.day, "label": iv.label, "set": dict(iv.set)})
-        if before.structure != self.s.structure:
+        old, new = before.structure, self.s.structure
+        if (old.kind, old.team_size) != (new.kind, new.team_size):
             self._build_teams(reorganisation=True)
         else:
-            self._refresh_incentive_structure()
+            self._refresh_incentive_structure()  # authority, weights, owner, noise may change
         if before.incentives != self.s.incentives or before.market != self.s.market:
             self._set_targets()
         if before.info.translation_champions != self.s.info.translation_champions:
@@ -756,11 +760,14 @@ class FrictionModel(mesa.Model):
     def _book(self, hours: np.ndarray, measuring: bool) -> None:
         d = self.deals
         self.period["help"] += hours[:, HC["help"]]
-        # practice: share of recent days with hands-on handover work (keeps coaching gains alive)
-        did = np.zeros(self.N)
-        did[d.rep[self._served_today]] = 1.0
-        did[self.R :] = hours[self.R :, HC["core"]] > 0.5 * metrics.HOURS_PER_DAY
-        self.practice += 0.05 * (did - self.practice)
+        # practice: share of recent days with hands-on cross-functional work (keeps coaching
+        # gains alive): reps documenting handovers, ops delivering onboarding work
+        did = np.where(
+            self.is_rep,
+            hours[:, HC["quality"]] >= PRACTICE_HOURS_REP,
+            hours[:, HC["core"]] >= PRACTICE_HOURS_OPS,
+        )
+        self.practice += PRACTICE_RATE * (did - self.practice)
         if measuring:
             self.hours += hours
             self.interruptions_total += self._inter_sum
