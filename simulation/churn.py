@@ -1,13 +1,14 @@
 """Churn at handover: a daily hazard on every closed-won customer not yet activated.
 
-``h = base * (1 + early * exp(-age / tau)) + wait * waiting * (1 - owner_contact)
-      + gap * overpromise + info * (1 - completeness) * in_onboarding``
+``h = (base + wait * waiting * (1 - owner_contact) + gap * oversold
+       + info * (1 - completeness) * in_onboarding) * (1 + early * exp(-age / tau))``
 
-The early term front-loads risk into the first weeks after close; the other terms are the
-frictions: waiting with no progress, disappointment from an inflated promise, and repeating
-oneself to ops because the package was thin. A customer churns when the cumulative hazard passes
-its own patience (an Exp(1) draw made when the lead was created), so two scenarios run on the
-same seed face the same customers.
+The bracket holds the base hazard and the frictions: waiting with no progress, disappointment
+from an oversold promise, and repeating oneself to ops because the package was thin. The last
+factor front-loads all of it: a customer is most fragile in the first weeks after signing, when
+commitment is lowest (MODEL.md: churn hazard highest in the first weeks). A customer churns when
+the cumulative hazard passes its own patience (an Exp(1) draw made when the lead was created), so
+two scenarios run on the same seed face the same customers.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ def daily_hazard(
     gap: float,
     info: float,
 ) -> np.ndarray:
-    h = base * (1.0 + early * np.exp(-age_days / early_days))
-    h = h + wait * (1.0 - owner_contact) * waiting
-    h = h + gap * promise
-    return h + info * (1.0 - completeness) * onboarding
+    h = base + wait * (1.0 - owner_contact) * waiting + gap * promise
+    h = h + info * (1.0 - completeness) * onboarding
+    return h * (1.0 + early * np.exp(-age_days / early_days))

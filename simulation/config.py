@@ -293,7 +293,7 @@ class Handover(Section):
         False,
         "-",
         "brief",
-        "Ops may pause an incomplete package during onboarding and return it to the rep instead of searching.",
+        "Ops check each package at intake and return one below mvh_threshold to the rep instead of searching (always a real check).",
     )
     auto_trigger: bool = P(
         False, "-", "brief", "CRM triggers the handover at close: no manual queue delay."
@@ -325,9 +325,9 @@ class Handover(Section):
     )
     fix_hours: float = P(
         3.0,
-        "hours",
+        "hours per unit gap",
         "assumption",
-        "Rep hours to complete a returned package from completeness 0 to the threshold (pro rata).",
+        "Rep hours per unit of completeness gap to bring a returned package up to the threshold.",
         ge=0,
         le=80,
     )
@@ -419,15 +419,15 @@ class Comms(Section):
         0.015,
         "per interruption/day",
         "Mark et al. 2008: interruptions raise stress and errors",
-        "Increase of rework probability per interruption per day above zero.",
+        "Extra rework, as a share of a deal's implementation work, per interruption an ops person took the day before.",
         ge=0,
         le=1,
     )
     status_request_rate: float = P(
         0.15,
-        "requests/deal/day",
+        "messages/customer/day",
         "assumption",
-        "Chance per day that a rep chases ops about a waiting customer (status request).",
+        "Status messages per waiting customer per day: to the ops queue serving it, plus half as many to its rep.",
         ge=0,
         le=5,
     )
@@ -586,7 +586,7 @@ class Coaching(Section):
         0.7,
         "share",
         "assumption",
-        "Share of decay prevented at full practice (a handover every day).",
+        "Share of decay prevented at full practice (hands-on handover or delivery work every day).",
         ge=0,
         le=1,
     )
@@ -680,7 +680,7 @@ class Market(Section):
         le=1000,
     )
     churn_base_hazard: float = P(
-        0.0006,
+        0.0003,
         "per day",
         "assumption; brief ~15% churn at handover",
         "Base daily hazard that a customer walks before activation.",
@@ -688,18 +688,18 @@ class Market(Section):
         le=1,
     )
     churn_early_multiplier: float = P(
-        4.0,
+        3.0,
         "x",
-        "MODEL.md: hazard front-loaded",
-        "Extra hazard right after close (decays with churn_early_days).",
+        "MODEL.md: hazard front-loaded; calibrated",
+        "Extra fragility right after close: every hazard term is multiplied by 1 + this, decaying with churn_early_days.",
         ge=0,
         le=100,
     )
     churn_early_days: float = P(
-        15.0, "days", "assumption", "Time constant of the early hazard.", gt=0, le=500
+        10.0, "days", "assumption", "Time constant of the early fragility.", gt=0, le=500
     )
     churn_wait_hazard: float = P(
-        0.005,
+        0.0025,
         "per day",
         "assumption",
         "Extra daily hazard while a customer waits with no progress (queue, stall, return).",
@@ -707,7 +707,7 @@ class Market(Section):
         le=1,
     )
     churn_gap_hazard: float = P(
-        0.010,
+        0.0045,
         "per day",
         "assumption",
         "Extra daily hazard of an oversold customer (disappointment).",
@@ -715,7 +715,7 @@ class Market(Section):
         le=1,
     )
     churn_info_hazard: float = P(
-        0.002,
+        0.001,
         "per day",
         "assumption",
         "Extra daily hazard at completeness 0 (customer repeats themselves).",

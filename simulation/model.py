@@ -162,7 +162,6 @@ class FrictionModel(mesa.Model):
         for name in DAILY_SERIES[1:]:
             setattr(self, name, 0.0)
         self.datacollector = DailyCollector(DAILY_SERIES, tuple(metrics.KPIS))
-        self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ set-up
     def _init_people(self) -> None:
@@ -236,18 +235,18 @@ class FrictionModel(mesa.Model):
             "delivery": np.zeros(self.O),
             "help": np.zeros(self.N),
         }
+        self.period_days = 0
 
     def _set_targets(self) -> None:
-        """Plan targets per payout period, from the plan's nominal expectations (ODD.md)."""
+        """Plan targets per working day, from the plan's nominal expectations (ODD.md)."""
         s = self.s
-        P = s.incentives.payout_period_days
         m = s.market
-        self.target_bookings = m.leads_per_rep_day * P * m.win_base * m.deal_value
+        self.target_bookings = m.leads_per_rep_day * m.win_base * m.deal_value
         self.target_activated = self.target_bookings * (1.0 - metrics.NOMINAL_CHURN)
-        deals_per_period = self.R * self.target_activated / m.deal_value
-        self.target_delivery = deals_per_period * m.implementation_hours / self.O
+        deals_per_day = self.R * self.target_activated / m.deal_value
+        self.target_delivery = deals_per_day * m.implementation_hours / self.O
         salary = np.where(self.is_rep, s.org.rep_salary, s.org.ops_salary)
-        self.target_bonus = s.incentives.bonus_pool * salary * P / metrics.DAYS_PER_YEAR
+        self.target_bonus = s.incentives.bonus_pool * salary / metrics.DAYS_PER_YEAR
 
     def _refresh_incentive_structure(self) -> None:
         """What each component measures for each person and how much they can move it."""
@@ -286,8 +285,8 @@ class FrictionModel(mesa.Model):
         self.pending_overhead = np.zeros(self.N)
         self.pending_rework = np.zeros(self.N)
         self._coaching(d, overhead)
-        if sim_day > 0 and sim_day % s.incentives.payout_period_days == 0:
-            self._payout(measuring)
+        if self.period_days and d % s.incentives.payout_period_days == 0:
+            self._payout(booked=d - self.period_days >= 0)
         if sim_day % 5 == 0:
             SalesRep.review(self, self.agents_by_type[SalesRep])
             OpsStaff.review(self, self.agents_by_type[OpsStaff])
@@ -302,7 +301,9 @@ class FrictionModel(mesa.Model):
         self._churn(sim_day)
         self._book(hours, measuring)
         self.team_age += 1.0
+        self.period_days += 1
         if self.steps >= self.total_days:
+            self._payout(booked=True)  # the last, partial period
             self.running = False
             self.kpis = metrics.compute_kpis(self)
             self.stages = metrics.stage_table(self)
@@ -365,45 +366,55 @@ class FrictionModel(mesa.Model):
             )
         return a
 
-    def _payout(self, measuring: bool) -> None:
+    def _payout(self, booked: bool) -> None:
+        """Pay the period just ended (payout clock aligned so warm-up periods are never booked).
+
+        Targets scale with the days in the period, so the last, partial period is paid pro rata.
+        """
         s, p = self.s, self.period
+        days = float(self.period_days)
         w = np.array(s.incentives.weights.as_array())
         R = self.R
+        target_bookings = self.target_bookings * days
+        target_activated = self.target_activated * days
+        target_delivery = self.target_delivery * days
+        target_bonus = self.target_bonus * days
         att = np.zeros((self.N, 3))
         ind_rep = p["activated"] if s.handover.owner else p["bookings"]
-        ind_target = self.target_activated if s.handover.owner else self.target_bookings
+        ind_target = target_activated if s.handover.owner else target_bookings
         att[:R, inc.IND] = ind_rep / ind_target
-        att[R:, inc.IND] = p["delivery"] / self.target_delivery
+        att[R:, inc.IND] = p["delivery"] / target_delivery
         act_team = np.bincount(self.team[:R], weights=p["activated"], minlength=self.n_teams)
         reps_team = np.bincount(self.team[:R], minlength=self.n_teams).astype(float)
         if self.cross_functional:
             att[:, inc.TEAM] = act_team[self.team] / np.maximum(
-                reps_team[self.team] * self.target_activated, 1e-9
+                reps_team[self.team] * target_activated, 1e-9
             )
         else:
             book_team = np.bincount(self.team[:R], weights=p["bookings"], minlength=self.n_teams)
             deliv_team = np.bincount(self.team[R:], weights=p["delivery"], minlength=self.n_teams)
             ops_team = np.bincount(self.team[R:], minlength=self.n_teams).astype(float)
             att[:R, inc.TEAM] = book_team[self.team[:R]] / np.maximum(
-                reps_team[self.team[:R]] * self.target_bookings, 1e-9
+                reps_team[self.team[:R]] * target_bookings, 1e-9
             )
             att[R:, inc.TEAM] = deliv_team[self.team[R:]] / np.maximum(
-                ops_team[self.team[R:]] * self.target_delivery, 1e-9
+                ops_team[self.team[R:]] * target_delivery, 1e-9
             )
-        att[:, inc.COMP] = p["activated"].sum() / (R * self.target_activated)
+        att[:, inc.COMP] = p["activated"].sum() / (R * target_activated)
         pay = np.zeros((self.N, 4))
-        pay[:, :3] = inc.component_payouts(w, self.target_bonus, att, s.incentives.payout_cap)
+        pay[:, :3] = inc.component_payouts(w, target_bonus, att, s.incentives.payout_cap)
         z = self.streams["judging"].standard_normal(self.N)
-        pool = w[inc.SB] * self.target_bonus.sum()
+        pool = w[inc.SB] * target_bonus.sum()
         pay[:, inc.SB] = inc.tournament_awards(
             p["help"], s.incentives.silo_buster_noise, s.incentives.silo_buster_winners, pool, z
         )
         # beliefs: realised value of each component relative to the at-target bonus
-        realised = pay / self.target_bonus[:, None]
+        realised = pay / target_bonus[:, None]
         br = s.behaviour.belief_rate
         self.beliefs += br * (realised - self.beliefs)
-        if measuring:
+        if booked:
             self.payouts += pay
+        self.period_days = 0
         for v in p.values():
             v[:] = 0.0
 
