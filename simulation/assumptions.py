@@ -127,6 +127,11 @@ CALIBRATED: tuple[Calibration, ...] = (
         "bonus pull comparable to norms (a 20% pool at full attribution = 1)",
     ),
     Calibration("behaviour.doc_hours_need", "3", "handover quality and churn at handover"),
+    Calibration(
+        "behaviour.honesty_norm",
+        "0.1",
+        "reps oversell about a third of deals under bookings pay, far fewer under company pay",
+    ),
 )
 
 

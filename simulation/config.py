@@ -699,7 +699,7 @@ class Market(Section):
         10.0, "days", "assumption", "Time constant of the early fragility.", gt=0, le=500
     )
     churn_wait_hazard: float = P(
-        0.0025,
+        0.003,
         "per day",
         "assumption",
         "Extra daily hazard while a customer waits with no progress (queue, stall, return).",
@@ -707,7 +707,7 @@ class Market(Section):
         le=1,
     )
     churn_gap_hazard: float = P(
-        0.0045,
+        0.006,
         "per day",
         "assumption",
         "Extra daily hazard of an oversold customer (disappointment).",
@@ -833,7 +833,12 @@ class Behaviour(Section):
         le=1,
     )
     honesty_norm: float = P(
-        0.1, "return", "assumption", "Intrinsic cost of overpromising.", ge=0, le=5
+        0.3,
+        "return",
+        "assumption; calibrated: reps still oversell when bookings pay, few do when they do not",
+        "Intrinsic cost of overselling (the choice is a logit between honest and oversold, so 0 return means half of overpromise_max).",
+        ge=0,
+        le=5,
     )
     handover_skill: float = P(
         0.6, "0..1", "assumption", "Initial handover skill of reps.", ge=0, le=1
