@@ -328,9 +328,10 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     Constant(
         "escalated exceptions added to the backlog",
         "simulation/model.py",
-        "n x (1 - authority) per escalated deal",
-        "Managers' backlog grows by the expected number of escalated exceptions. Assumption.",
-        "n_exc[escalated].sum() * (1.0 - authority)",
+        "n (1 - a) / (1 - a^n) per escalated deal",
+        "Managers' backlog grows by the expected number of a deal's exceptions that escalate,"
+        " given that at least one does (each settles in the team with probability a).",
+        "(1.0 - authority) / (1.0 - authority ** n_exc[escalated])",
     ),
     Constant(
         "status requests to the rep",

@@ -285,6 +285,7 @@ class FrictionModel(mesa.Model):
         self.pending_overhead = np.zeros(self.N)
         self.pending_rework = np.zeros(self.N)
         self._coaching(d, overhead)
+        self.asym_people = self._asymmetry()
         if self.period_days and d % s.incentives.payout_period_days == 0:
             self._payout(booked=d - self.period_days >= 0)
         if sim_day % 5 == 0:
@@ -476,7 +477,7 @@ class FrictionModel(mesa.Model):
         k = len(idx)
         c = d.c_close[idx]
         reps = d.rep[idx]
-        asym_people = self._asymmetry()
+        asym_people = self.asym_people
         q_ops_asym = np.bincount(
             self.ops_queue, weights=asym_people[self.R :], minlength=self.n_queues
         )
@@ -522,7 +523,9 @@ class FrictionModel(mesa.Model):
         in_team = d.u_auth[idx] < authority**n_exc
         escalated = (n_exc > 0) & ~in_team
         esc_latency = st.escalation_days + self.escalation_backlog / st.escalations_per_day
-        self.escalation_backlog += float(n_exc[escalated].sum() * (1.0 - authority))
+        # exceptions of an escalated deal that go up: E[escalated | at least one] = n(1-a)/(1-a^n)
+        n_up = n_exc[escalated] * (1.0 - authority) / (1.0 - authority ** n_exc[escalated])
+        self.escalation_backlog += float(n_up.sum())
         exc_latency = np.where(n_exc == 0, 0.0, np.where(in_team, 0.5, esc_latency))
         answer = comms.answer_wait_days(
             questions, cm.strategy == "chat_first", cm.sla_answer_days, cm.urgent_share
@@ -550,7 +553,7 @@ class FrictionModel(mesa.Model):
         d.ready[idx] = sim_day + np.ceil(stall).astype(np.int64)
         d.seq[idx] = self.seq_counter + np.arange(k)
         self.seq_counter += k
-        self.handovers_done[np.unique(reps)] += np.bincount(reps)[np.unique(reps)]
+        np.add.at(self.handovers_done, reps, 1.0)
 
     def _waiting(self) -> np.ndarray:
         """Closed-won customers not yet activated (in handover or onboarding)."""
@@ -580,7 +583,7 @@ class FrictionModel(mesa.Model):
             self.escalation_backlog = max(0.0, self.escalation_backlog - st.escalations_per_day)
         archive = info.archive_search_cut if info.decision_archive else 0.0
         overhead[:, HC["search"]] += information.daily_search_hours(
-            self._asymmetry(), info.search_hours, archive
+            self.asym_people, info.search_hours, archive
         )
 
     def _messages(self, messages: np.ndarray, overhead: np.ndarray) -> None:
