@@ -373,13 +373,6 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
         "kmax: int = 30",
     ),
     Constant(
-        "deal book head-room",
-        "simulation/model.py",
-        "1.2 x expected leads + 64",
-        "Initial array size only (it grows on demand); no effect on results.",
-        "* 1.2) + 64",
-    ),
-    Constant(
         "questions per answer round",
         "simulation/comms.py",
         "3",

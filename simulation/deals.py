@@ -31,42 +31,55 @@ N_UNIFORMS = 13
 
 
 class DealBook:
-    """Growable columns for every deal created in a run.
+    """Columns for every deal of a run: scheduled at set-up, released on their arrival day.
 
-    Columns are plain attributes over the whole allocated capacity (unused rows have stage -1),
-    so the daily hot path indexes arrays directly; ``n`` deals exist.
+    Lead arrivals and every deal attribute are exogenous (the market), so the whole arrival
+    schedule is drawn once, in arrival order, from the ``leads`` and ``deals`` streams; a deal
+    exists (``stage`` >= 0) from its ``created`` day. ``n`` deals have arrived so far; rows beyond
+    that are scheduled but not yet real (stage -1), and every column is a plain attribute over the
+    whole capacity so the daily hot path indexes arrays directly.
     """
 
     def __init__(self, capacity: int) -> None:
-        self.n = 0
+        self.n = 0  # deals that have arrived
+        self.scheduled = 0  # deals drawn so far (arrived or future)
         self.cap = max(16, capacity)
         self.names: list[str] = [*_FLOAT, *_INT, *_BOOL, "stage"]
-        for name in _FLOAT:
-            setattr(self, name, np.zeros(self.cap))
-        for name in _INT:
-            setattr(self, name, np.full(self.cap, -1, dtype=np.int64))
-        for name in _BOOL:
-            setattr(self, name, np.zeros(self.cap, dtype=bool))
-        self.stage = np.full(self.cap, -1, dtype=np.int8)
+        for name in self.names:
+            setattr(self, name, self._blank(name, self.cap))
+
+    @staticmethod
+    def _blank(name: str, size: int) -> np.ndarray:
+        if name == "stage":
+            return np.full(size, -1, dtype=np.int8)
+        if name in _INT:
+            return np.full(size, -1, dtype=np.int64)
+        if name in _BOOL:
+            return np.zeros(size, dtype=bool)
+        return np.zeros(size)
 
     def column(self, name: str) -> np.ndarray:
-        """The existing deals' values of one column (a view)."""
+        """The arrived deals' values of one column (a view)."""
         return getattr(self, name)[: self.n]
 
     def _grow(self, need: int) -> None:
         new_cap = max(need, int(self.cap * 1.5))
         for name in self.names:
-            col = getattr(self, name)
-            fill = -1 if col.dtype.kind == "i" else 0
-            grown = np.full(new_cap, fill, dtype=col.dtype)
-            grown[: self.cap] = col
+            grown = self._blank(name, new_cap)
+            grown[: self.cap] = getattr(self, name)
             setattr(self, name, grown)
         self.cap = new_cap
 
-    def add(
+    def drop_future(self) -> None:
+        """Forget deals scheduled but not yet arrived (the market changed mid-run)."""
+        for name in self.names:
+            getattr(self, name)[self.n : self.scheduled] = self._blank(name, 1)[0]
+        self.scheduled = self.n
+
+    def schedule(
         self,
         reps: np.ndarray,
-        day: int,
+        days: np.ndarray,
         u: np.ndarray,
         *,
         value_mean: float,
@@ -75,16 +88,15 @@ class DealBook:
         impl_hours: float,
         work_cv: float,
     ) -> None:
-        """Create leads for ``reps`` on ``day`` from a (n, N_UNIFORMS) block of uniforms."""
+        """Append future leads for ``reps`` arriving on ``days`` (non-decreasing) from uniforms."""
         k = len(reps)
         if k == 0:
             return
-        if self.n + k > self.cap:
-            self._grow(self.n + k)
-        s = slice(self.n, self.n + k)
-        self.stage[s] = OPEN
+        if self.scheduled + k > self.cap:
+            self._grow(self.scheduled + k)
+        s = slice(self.scheduled, self.scheduled + k)
         self.rep[s] = reps
-        self.created[s] = day
+        self.created[s] = days
         sizes = _lognormal(
             u[:, :4],
             np.array([value_mean, sell_hours, impl_hours, 1.0]),
@@ -103,7 +115,17 @@ class DealBook:
         self.u_auth[s] = u[:, 10]
         self.u_trigger[s] = u[:, 11]
         self.u_oversell[s] = u[:, 12]
-        self.n += k
+        self.scheduled += k
+
+    def release(self, day: int) -> np.ndarray:
+        """Ids of the leads arriving on ``day``; they become open opportunities."""
+        end = self.n + int(
+            np.searchsorted(self.created[self.n : self.scheduled], day, side="right")
+        )
+        new = np.arange(self.n, end)
+        self.stage[new] = OPEN
+        self.n = end
+        return new
 
     def counts(self) -> np.ndarray:
         """Deals per stage (conservation: sums to the number of leads)."""

@@ -139,8 +139,8 @@ class FrictionModel(mesa.Model):
         self._build_teams(reorganisation=False)
         self._init_incentives()
 
-        expected = int(s.market.leads_per_rep_day * self.R * self.total_days * 1.2) + 64
-        self.deals = DealBook(expected)
+        self.deals = DealBook(capacity=0)  # sized by the arrival schedule
+        self._schedule_leads(from_day=0)
         self.live = np.zeros(0, dtype=np.int64)  # deals not yet lost, activated or churned
         self.seq_counter = 0
         self.champion_backlog = 0.0
@@ -329,6 +329,8 @@ class FrictionModel(mesa.Model):
             self._refresh_incentive_structure()  # authority, weights, owner, noise may change
         if before.incentives != self.s.incentives or before.market != self.s.market:
             self._set_targets()
+        if _lead_keys(before.market) != _lead_keys(self.s.market):
+            self._schedule_leads(from_day=self.steps - 1)
         if before.info.translation_champions != self.s.info.translation_champions:
             self._assign_champions(self.s.info.translation_champions)
 
@@ -419,20 +421,31 @@ class FrictionModel(mesa.Model):
         for v in p.values():
             v[:] = 0.0
 
-    def _new_leads(self, sim_day: int) -> None:
+    def _schedule_leads(self, from_day: int) -> None:
+        """Draw every lead arriving from ``from_day`` to the horizon, in arrival order.
+
+        The draws are the same, in the same order, as drawing day by day, so the schedule is the
+        market's, whatever the levers; a market change mid-run re-draws the rest of it.
+        """
         m = self.s.market
-        counts = self.streams["leads"].poisson(m.leads_per_rep_day, self.R)
-        n = int(counts.sum())
-        if n:
-            reps = np.repeat(np.arange(self.R), counts)
-            u = self.streams["deals"].random((n, N_UNIFORMS))
-            first = self.deals.n
-            self.live = np.concatenate((self.live, np.arange(first, first + n)))
-            self.deals.add(
-                reps, sim_day, u,
-                value_mean=m.deal_value, value_cv=m.deal_value_cv,
-                sell_hours=m.selling_hours, impl_hours=m.implementation_hours, work_cv=m.work_cv,
-            )  # fmt: skip
+        self.deals.drop_future()
+        counts = self.streams["leads"].poisson(
+            m.leads_per_rep_day, (self.total_days - from_day, self.R)
+        )
+        days, reps = np.nonzero(counts)
+        k = counts[days, reps]
+        days, reps = np.repeat(days + from_day, k), np.repeat(reps, k)
+        u = self.streams["deals"].random((len(reps), N_UNIFORMS))
+        self.deals.schedule(
+            reps, days, u,
+            value_mean=m.deal_value, value_cv=m.deal_value_cv,
+            sell_hours=m.selling_hours, impl_hours=m.implementation_hours, work_cv=m.work_cv,
+        )  # fmt: skip
+
+    def _new_leads(self, sim_day: int) -> None:
+        new = self.deals.release(sim_day)
+        if len(new):
+            self.live = np.concatenate((self.live, new))
 
     def _handovers(self, sim_day: int, overhead: np.ndarray, messages: np.ndarray) -> None:
         """Due handovers: gate, red flags, then into the ops queue with their work content."""
@@ -799,6 +812,18 @@ class FrictionModel(mesa.Model):
         self.open_opportunities = float(counts[OPEN])
         self.handover_backlog = float(counts[HANDOVER])
         self.onboarding_wip = float(counts[ONBOARDING])
+
+
+def _lead_keys(m: Any) -> tuple[float, ...]:
+    """The market keys that shape the arrival schedule."""
+    return (
+        m.leads_per_rep_day,
+        m.deal_value,
+        m.deal_value_cv,
+        m.selling_hours,
+        m.implementation_hours,
+        m.work_cv,
+    )
 
 
 def _as_scenario(scenario: Scenario | dict[str, Any] | str | Path | None) -> Scenario:

@@ -143,6 +143,31 @@ def test_interventions_do_not_shift_other_streams() -> None:
         assert np.array_equal(getattr(a.deals, name)[:n], getattr(b.deals, name)[:n]), name
 
 
+def test_market_change_redraws_only_the_future_arrivals() -> None:
+    """Doubling the lead rate on measured day 10 keeps every earlier lead and changes the rest."""
+    base = short("baseline")
+    data = base.model_dump()
+    data["interventions"] = [{"day": 10, "set": {"market.leads_per_rep_day": 0.5}}]
+    boom = Scenario.model_validate(data)
+    a, b = run(base, 4), run(boom, 4)
+    cut = base.warmup_days + 10  # simulation day of the change
+    before_a = a.deals.created[: a.deals.n] < cut
+    before_b = b.deals.created[: b.deals.n] < cut
+    k = int(before_a.sum())
+    assert k == int(before_b.sum()) and k > 0
+    for name in ("created", "rep", "value", "patience", "u_win"):
+        assert np.array_equal(getattr(a.deals, name)[:k], getattr(b.deals, name)[:k]), name
+    days_after = a.total_days - cut
+    rate_a = (a.deals.n - k) / (days_after * a.R)
+    rate_b = (b.deals.n - k) / (days_after * b.R)
+    assert abs(rate_a - 0.25) < 0.03, (
+        f"lead rate before the change {rate_a:.3f}, expected 0.25 +- 0.03"
+    )
+    assert abs(rate_b - 0.5) < 0.04, (
+        f"lead rate after the change {rate_b:.3f}, expected 0.5 +- 0.04"
+    )
+
+
 @pytest.fixture
 def restore_start_method() -> Iterator[None]:
     """mesa.batch_run forces the 'spawn' start method process-wide; put it back afterwards."""
