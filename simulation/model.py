@@ -19,6 +19,7 @@ Daily schedule (see docs/ODD.md, "Process overview and scheduling"):
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -836,16 +837,22 @@ def _as_scenario(scenario: Scenario | dict[str, Any] | str | Path | None) -> Sce
     return load_scenario(scenario)
 
 
-def _poisson_inverse(u: np.ndarray, mean: np.ndarray, kmax: int = 30) -> np.ndarray:
-    """Poisson counts by inverse transform of pre-drawn uniforms (keeps draws per deal fixed)."""
+def _poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverse transform of pre-drawn uniforms (keeps draws per deal fixed).
+
+    The support is cut where the upper tail is negligible (mean + 10 sd + 10).
+    """
+    if len(mean) == 0:
+        return np.zeros(0, dtype=np.int64)
+    top = float(mean.max())
+    kmax = int(top + 10.0 * math.sqrt(top) + 10.0)
     k = np.arange(kmax)
-    logpmf = (
-        k[None, :] * np.log(np.maximum(mean, 1e-300))[:, None]
-        - mean[:, None]
-        - _LGAMMA[None, :kmax]
-    )
+    lgamma = _lgamma_table(kmax)
+    logpmf = k[None, :] * np.log(np.maximum(mean, 1e-300))[:, None] - mean[:, None] - lgamma
     cdf = np.cumsum(np.exp(logpmf), axis=1)
     return (u[:, None] > cdf).sum(axis=1)
 
 
-_LGAMMA = np.array([math.lgamma(k + 1) for k in range(64)])
+@functools.cache
+def _lgamma_table(kmax: int) -> np.ndarray:
+    return np.array([math.lgamma(k + 1) for k in range(kmax)])[None, :]
