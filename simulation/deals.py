@@ -140,4 +140,4 @@ def _lognormal(u: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.ndarray:
     sigma = np.sqrt(np.log1p(cv * cv))
     mu = np.log(mean) - 0.5 * sigma * sigma
     z = ndtri(np.minimum(np.maximum(u, 1e-12), 1.0 - 1e-12))
-    return np.exp(mu + sigma * z)
+    return np.where(cv > 0, np.exp(mu + sigma * z), mean)
