@@ -367,10 +367,10 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     Constant(
         "exceptions count truncation",
         "simulation/model.py",
-        "at most 29 per deal",
-        "Poisson inverse transform over k = 0..29; with means below ~5 the truncated mass is "
-        "negligible.",
-        "kmax: int = 30",
+        "support up to mean + 10 sd + 10",
+        "Poisson inverse transform of each deal's own uniform; the cut-off leaves a negligible"
+        " tail (the sampler equals scipy's Poisson ppf in tests/test_sampling.py).",
+        "top + 10.0 * math.sqrt(top) + 10.0",
     ),
     Constant(
         "questions per answer round",
