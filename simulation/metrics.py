@@ -152,7 +152,8 @@ def stage_table(m: FrictionModel) -> dict[str, dict[str, float]]:
     won = (d.closed >= w0) & (d.stage >= HANDOVER)
     entered = (d.ops_entry >= w0) & (d.ops_entry >= 0)
     act = entered & (d.stage == ACTIVATED)
-    q_process = d.sell_need[won] / HOURS_PER_DAY
+    # touch time of the sales stage: selling plus the documentation written while selling
+    q_process = (d.sell_need[won] + d.doc_hours[won]) / HOURS_PER_DAY
     q_total = (d.closed[won] - d.created[won] + 1).astype(float)
     h_process = d.handover_hours[entered] / HOURS_PER_DAY
     h_total = (d.ops_entry[entered] - d.closed[entered]).astype(float)
