@@ -52,13 +52,14 @@ class Person(mesa.Agent):
 
     @classmethod
     def review(cls, model: FrictionModel, agents: mesa.agent.AgentSet) -> None:
-        """Weekly review for every agent of this type.
+        """Weekly review for every agent in ``agents`` (an AgentSet of this type).
 
         Preferred allocation = logit over perceived marginal returns (bonus pull + norms),
         pulled towards teammates' cooperative effort; each agent closes ``adapt_rate`` of the
-        gap between its current and preferred allocation.
+        gap between its current and preferred allocation. The rule is the same for each agent
+        and evaluated for the whole set at once.
         """
-        idx = model.type_rows[cls]
+        idx = np.fromiter(agents.get("idx"), dtype=np.int64, count=len(agents))
         b = model.s.behaviour
         ret = inc.marginal_returns(
             model.beliefs[idx],

@@ -133,7 +133,6 @@ class FrictionModel(mesa.Model):
 
         SalesRep.create_agents(self, self.R, idx=list(range(self.R)))
         OpsStaff.create_agents(self, self.O, idx=list(range(self.R, self.N)))
-        self.type_rows = {SalesRep: np.arange(self.R), OpsStaff: np.arange(self.R, self.N)}
         self.is_rep = np.arange(self.N) < self.R
 
         self._init_people()
