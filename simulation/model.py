@@ -587,10 +587,12 @@ class FrictionModel(mesa.Model):
             per_rep = np.bincount(self.deals.rep[waiting], minlength=self.R)
             per_rep = per_rep * hv.owner_hours_per_week / 5.0
             overhead[: self.R, HC["coordination"]] += per_rep
-        if self.champion_backlog > 0:
-            per_champion = self.s.info.champion_hours_per_day
-            served = min(self.champion_backlog, per_champion * self.champion.sum())
-            overhead[self.champion, HC["coordination"]] += served / self.champion.sum()
+        n_champions = int(self.champion.sum())
+        if self.champion_backlog > 0 and n_champions == 0:
+            self.champion_backlog = 0.0  # champions stood down: their queue is dropped
+        elif self.champion_backlog > 0:
+            served = min(self.champion_backlog, info.champion_hours_per_day * n_champions)
+            overhead[self.champion, HC["coordination"]] += served / n_champions
             self.champion_backlog -= served
         if self.escalation_backlog > 0:
             self.escalation_backlog = max(0.0, self.escalation_backlog - st.escalations_per_day)

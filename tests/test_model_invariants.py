@@ -274,3 +274,23 @@ def test_baseline_conservation_every_day() -> None:
     assert final["activated"] > 0 and final["lost"] > 0, (
         f"a 50-day baseline should activate and lose deals: {final}"
     )
+
+
+def test_standing_down_champions_mid_run_drops_their_queue() -> None:
+    """Champions removed by a roll-out leave no backlog behind and no invalid arithmetic."""
+    import warnings
+
+    s = Scenario.model_validate(
+        {
+            "horizon_days": 80,
+            "warmup_days": 10,
+            "info": {"translation_champions": 2, "champion_hours_per_day": 0.2},
+            "interventions": [{"day": 30, "set": {"info.translation_champions": 0}}],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = FrictionModel(s, rng=1).run()
+    assert m.champion_backlog == 0.0
+    assert not m.champion.any()
+    assert np.isfinite(m.kpis["lead_time_days"])
