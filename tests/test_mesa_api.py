@@ -99,7 +99,7 @@ def test_run_for_advances_steps_and_running_stops_at_horizon() -> None:
     missing = [k for k in MAIN_KPIS if not np.isfinite(model.kpis.get(k, math.nan))]
     assert not missing, f"KPIs not filled at the horizon: {missing}"
     assert set(model.kpis) == set(metrics.KPIS)
-    assert set(model.stages) == set(metrics.STAGES)
+    assert set(model.stages) == {*metrics.STAGES, metrics.END_TO_END}
     # run() on a finished model does nothing more
     model.run()
     assert model.steps == s.warmup_days + s.horizon_days
