@@ -33,4 +33,4 @@ def session_gain(program: str, gain: float, massed_retention: float) -> float:
 def decay_factor(half_life_days: float, practice: np.ndarray, protection: float) -> np.ndarray:
     """Daily retention of gains; ``practice`` in 0..1 (share of days with a handover)."""
     rate = np.log(2.0) / half_life_days
-    return np.exp(-rate * (1.0 - protection * np.clip(practice, 0.0, 1.0)))
+    return np.exp(-rate * (1.0 - protection * np.minimum(np.maximum(practice, 0.0), 1.0)))

@@ -30,7 +30,7 @@ def misunderstanding_probability(
 ) -> np.ndarray:
     """Chance that ops misreads a deal's requirements, so part of the work is redone."""
     p = asymmetry * (1.0 - glossary_cut) * (1.0 - eli5_cut)
-    return np.clip(p * (1.0 - champion_cut * translated), 0.0, 1.0)
+    return np.minimum(np.maximum(p * (1.0 - champion_cut * translated), 0.0), 1.0)
 
 
 def questions_per_deal(c: np.ndarray, asymmetry: np.ndarray, per_gap: float) -> np.ndarray:

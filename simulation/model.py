@@ -350,14 +350,9 @@ class FrictionModel(mesa.Model):
         """Handover skill: learning curve on handovers done, plus coaching and lessons."""
         b = self.s.behaviour
         learnt = 1.0 - (1.0 + self.handovers_done) ** (-b.learning_exponent)
-        return np.clip(
-            self.skill0
-            + (1.0 - self.skill0) * learnt * 0.5
-            + 0.5 * self.understanding
-            + self.skill_lessons,
-            0.05,
-            1.5,
-        )
+        skill = self.skill0 + (1.0 - self.skill0) * learnt * 0.5
+        skill = skill + 0.5 * self.understanding + self.skill_lessons
+        return np.minimum(np.maximum(skill, 0.05), 1.5)
 
     def _asymmetry(self) -> np.ndarray:
         """Information asymmetry each person faces across the Sales/Ops boundary."""

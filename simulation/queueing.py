@@ -34,6 +34,13 @@ def fifo_serve(
     """
     if len(queue) == 0:
         return np.zeros(0)
+    if len(capacity) == 1:  # one pooled queue: no grouping needed
+        order = np.argsort(order_key, kind="stable")
+        r = np.minimum(remaining[order], job_cap)
+        ahead = np.cumsum(r) - r
+        served = np.empty(len(r))
+        served[order] = np.minimum(np.maximum(capacity[0] - ahead, 0.0), r)
+        return served
     order = np.lexsort((order_key, queue))
     q = queue[order]
     r = np.minimum(remaining[order], job_cap)
