@@ -286,7 +286,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
         "0.05-1.5",
         "Skill above 1 is possible with coaching and lessons; the floor keeps completeness above "
         "0. Assumption.",
-        "0.05,\n1.5,",
+        "np.maximum(skill, 0.05), 1.5)",
     ),
     Constant(
         "understanding cut of asymmetry",
