@@ -19,15 +19,24 @@ def session_today(program: str, days_since_start: int) -> bool:
     return days_since_start in SESSION_OFFSETS[program]
 
 
-def session_gain(program: str, gain: float, massed_retention: float) -> float:
-    """Understanding added by one session, as a share of the remaining headroom."""
+#: Hours of the reference programme (four 1.5 h sessions) that earns the full ``gain``.
+REFERENCE_HOURS = 6.0
+
+
+def session_gain(program: str, gain: float, massed_retention: float, hours: float) -> float:
+    """Understanding added by one session, as a share of the remaining headroom.
+
+    A programme of ``hours`` earns ``1 - (1 - gain) ** (hours / REFERENCE_HOURS)`` when spaced
+    (diminishing returns on hours; no hours, no gain); its sessions compound to that total.
+    A one-day workshop keeps only ``massed_retention`` of it (spacing effect).
+    """
     n = len(SESSION_OFFSETS[program])
-    if n == 0:
+    if n == 0 or hours <= 0:
         return 0.0
+    total = 1.0 - (1.0 - gain) ** (hours / REFERENCE_HOURS)
     if program == "workshop":
-        return gain * massed_retention
-    # four spaced sessions compound to the full gain: 1 - (1 - g_s)^4 = gain
-    return 1.0 - (1.0 - gain) ** (1.0 / n)
+        return total * massed_retention
+    return 1.0 - (1.0 - total) ** (1.0 / n)
 
 
 def decay_factor(half_life_days: float, practice: np.ndarray, protection: float) -> np.ndarray:

@@ -229,6 +229,12 @@ class Incentives(Section):
     weights: Weights = Field(
         default_factory=Weights, description="Bonus mix; fractions summing to 1."
     )
+    rep_measure: Literal["bookings", "activation"] = P(
+        "bookings",
+        "-",
+        "brief: reps are paid on closed deals today; MODEL.md: owner accountable for activation",
+        "What a rep's individual KPI counts: closed-won value (bookings) or value of customers activated (activation).",
+    )
     bonus_pool: float = P(
         0.20,
         "share of salary",
@@ -302,7 +308,7 @@ class Handover(Section):
         False,
         "-",
         "brief",
-        "A named handoff owner (the rep) stays accountable until activation: follows up stalls and keeps contact.",
+        "A named handoff owner (the rep) follows each customer to activation: chases stalled answers and keeps contact, at owner_hours_per_week. Pay is unchanged; combine with incentives.rep_measure: activation to make the owner paid on activation.",
     )
     manual_trigger_days: float = P(
         3.0,
@@ -554,7 +560,7 @@ class Coaching(Section):
         6.0,
         "hours/person",
         "brief: four 1.5 h sessions",
-        "Total coaching hours per person.",
+        "Total coaching hours per person; the gain grows with hours (6 h earns the full gain when spaced) and a workshop must fit in one day.",
         ge=0,
         le=80,
     )
@@ -607,6 +613,16 @@ class Coaching(Section):
     postmortem_gain: float = P(
         0.03, "skill", "assumption", "Handover skill a rep gains from one post-mortem.", ge=0, le=1
     )
+
+    @model_validator(mode="after")
+    def _hours_fit_the_sessions(self) -> Coaching:
+        sessions = {"none": 0, "micro_4wk": 4, "workshop": 1}[self.program]
+        if sessions and self.hours > 8.0 * sessions:
+            raise ValueError(
+                f"hours {self.hours:g} do not fit {self.program}: at most 8 hours a day over "
+                f"{sessions} session day(s) = {8 * sessions} hours"
+            )
+        return self
 
 
 class Market(Section):

@@ -182,6 +182,7 @@ class FrictionModel(mesa.Model):
         # Start from the allocation people hold under today's plan (preferred plan, no lag).
         self.shares = np.tile([0.85, 0.06, 0.04, 0.05], (self.N, 1))
         self._assign_champions(s.info.translation_champions)
+        self.coaching_start = s.coaching.start_day
 
     def _assign_champions(self, k: int) -> None:
         """Champions alternate between the departments: they translate in both directions."""
@@ -252,7 +253,9 @@ class FrictionModel(mesa.Model):
         """What each component measures for each person and how much they can move it."""
         s = self.s
         kind = np.empty((self.N, 4), dtype=np.int64)
-        ind_rep = inc.KPI_ACTIVATED if s.handover.owner else inc.KPI_BOOKINGS
+        ind_rep = (
+            inc.KPI_ACTIVATED if s.incentives.rep_measure == "activation" else inc.KPI_BOOKINGS
+        )
         kind[:, inc.IND] = np.where(self.is_rep, ind_rep, inc.KPI_DELIVERY)
         if self.cross_functional:
             kind[:, inc.TEAM] = inc.KPI_ACTIVATED
@@ -331,15 +334,18 @@ class FrictionModel(mesa.Model):
             self._set_targets()
         if _lead_keys(before.market) != _lead_keys(self.s.market):
             self._schedule_leads(from_day=self.steps - 1)
+        if before.coaching != self.s.coaching:
+            # a programme switched on (or re-dated) mid-run starts no earlier than today
+            self.coaching_start = max(self.s.coaching.start_day, iv.day)
         if before.info.translation_champions != self.s.info.translation_champions:
             self._assign_champions(self.s.info.translation_champions)
 
     def _coaching(self, d: int, overhead: np.ndarray) -> None:
         c = self.s.coaching
-        if d >= c.start_day and coaching.session_today(c.program, d - c.start_day):
+        if d >= self.coaching_start and coaching.session_today(c.program, d - self.coaching_start):
             n = len(coaching.SESSION_OFFSETS[c.program])
             overhead[:, HC["learning"]] += c.hours / n
-            g = coaching.session_gain(c.program, c.gain, c.massed_retention)
+            g = coaching.session_gain(c.program, c.gain, c.massed_retention, c.hours)
             self.understanding += g * (1.0 - self.understanding)
         if self.understanding.any():
             self.understanding *= coaching.decay_factor(
@@ -368,37 +374,35 @@ class FrictionModel(mesa.Model):
         """Pay the period just ended (payout clock aligned so warm-up periods are never booked).
 
         Targets scale with the days in the period, so the last, partial period is paid pro rata.
+        A KPI whose target is 0 (no leads, no bonus) attains 0.
         """
         s, p = self.s, self.period
         days = float(self.period_days)
         w = np.array(s.incentives.weights.as_array())
-        R = self.R
-        target_bookings = self.target_bookings * days
-        target_activated = self.target_activated * days
-        target_delivery = self.target_delivery * days
+        R, team = self.R, self.team
+        t_book = self.target_bookings * days
+        t_act = self.target_activated * days
+        t_deliv = self.target_delivery * days
         target_bonus = self.target_bonus * days
+        on_activation = s.incentives.rep_measure == "activation"
         att = np.zeros((self.N, 3))
-        ind_rep = p["activated"] if s.handover.owner else p["bookings"]
-        ind_target = target_activated if s.handover.owner else target_bookings
-        att[:R, inc.IND] = ind_rep / ind_target
-        att[R:, inc.IND] = p["delivery"] / target_delivery
-        act_team = np.bincount(self.team[:R], weights=p["activated"], minlength=self.n_teams)
-        reps_team = np.bincount(self.team[:R], minlength=self.n_teams).astype(float)
+        att[:R, inc.IND] = _attain(
+            p["activated"] if on_activation else p["bookings"], t_act if on_activation else t_book
+        )
+        att[R:, inc.IND] = _attain(p["delivery"], t_deliv)
+        reps_team = np.bincount(team[:R], minlength=self.n_teams).astype(float)
         if self.cross_functional:
-            att[:, inc.TEAM] = act_team[self.team] / np.maximum(
-                reps_team[self.team] * target_activated, 1e-9
-            )
+            act_team = np.bincount(team[:R], weights=p["activated"], minlength=self.n_teams)
+            att[:, inc.TEAM] = _attain(act_team[team], reps_team[team] * t_act)
         else:
-            book_team = np.bincount(self.team[:R], weights=p["bookings"], minlength=self.n_teams)
-            deliv_team = np.bincount(self.team[R:], weights=p["delivery"], minlength=self.n_teams)
-            ops_team = np.bincount(self.team[R:], minlength=self.n_teams).astype(float)
-            att[:R, inc.TEAM] = book_team[self.team[:R]] / np.maximum(
-                reps_team[self.team[:R]] * target_bookings, 1e-9
-            )
-            att[R:, inc.TEAM] = deliv_team[self.team[R:]] / np.maximum(
-                ops_team[self.team[R:]] * target_delivery, 1e-9
-            )
-        att[:, inc.COMP] = p["activated"].sum() / (R * target_activated)
+            book_team = np.bincount(team[:R], weights=p["bookings"], minlength=self.n_teams)
+            deliv_team = np.bincount(team[R:], weights=p["delivery"], minlength=self.n_teams)
+            ops_team = np.bincount(team[R:], minlength=self.n_teams).astype(float)
+            att[:R, inc.TEAM] = _attain(book_team[team[:R]], reps_team[team[:R]] * t_book)
+            att[R:, inc.TEAM] = _attain(deliv_team[team[R:]], ops_team[team[R:]] * t_deliv)
+        att[:, inc.COMP] = _attain(
+            np.full(self.N, p["activated"].sum()), np.full(self.N, R * t_act)
+        )
         pay = np.zeros((self.N, 4))
         pay[:, :3] = inc.component_payouts(w, target_bonus, att, s.incentives.payout_cap)
         z = self.streams["judging"].standard_normal(self.N)
@@ -407,7 +411,7 @@ class FrictionModel(mesa.Model):
             p["help"], s.incentives.silo_buster_noise, s.incentives.silo_buster_winners, pool, z
         )
         # beliefs: realised value of each component relative to the at-target bonus
-        realised = pay / target_bonus[:, None]
+        realised = _attain(pay, np.broadcast_to(target_bonus[:, None], pay.shape))
         br = s.behaviour.belief_rate
         self.beliefs += br * (realised - self.beliefs)
         if booked:
@@ -809,6 +813,12 @@ class FrictionModel(mesa.Model):
         self.open_opportunities = float(counts[OPEN])
         self.handover_backlog = float(counts[HANDOVER])
         self.onboarding_wip = float(counts[ONBOARDING])
+
+
+def _attain(actual: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Actual over target, 0 where there is no target."""
+    t = np.asarray(target, dtype=float)
+    return np.divide(actual, t, out=np.zeros(np.shape(actual)), where=t > 0)
 
 
 def _lead_keys(m: Any) -> tuple[float, ...]:
