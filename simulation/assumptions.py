@@ -106,6 +106,8 @@ CALIBRATED: tuple[Calibration, ...] = (
         "market.leads_per_rep_day", "0.3", "win rate 35-55% (rep load against the stale hazard)"
     ),
     Calibration("market.exceptions_per_deal", "1", "productivity loss 15-35% (coordination share)"),
+    Calibration("market.selling_hours", "14", "reps about 80% busy selling at baseline"),
+    Calibration("market.stale_hazard", "0.02", "win rate 35-55%"),
     Calibration("market.promise_rework", "new", "productivity loss 15-35% (rework share)"),
     Calibration(
         "info.search_hours",

@@ -645,9 +645,9 @@ class Market(Section):
         0.6, "cv", "assumption", "Coefficient of variation of deal value (lognormal).", ge=0, le=5
     )
     selling_hours: float = P(
-        14.0,
+        20.0,
         "hours/deal",
-        "assumption",
+        "assumption; calibrated: reps about 80% busy selling at baseline",
         "Rep selling hours to take an opportunity to a decision.",
         gt=0,
         le=500,
@@ -669,9 +669,9 @@ class Market(Section):
         lt=1,
     )
     stale_hazard: float = P(
-        0.02,
+        0.01,
         "per day",
-        "assumption",
+        "assumption; calibrated to win rate 35-55%",
         "Daily chance that an opportunity awaiting rep time goes to a competitor.",
         ge=0,
         le=1,
@@ -686,6 +686,14 @@ class Market(Section):
         "Ops hours to onboard and implement a deal with perfect information.",
         gt=0,
         le=2000,
+    )
+    max_selling_hours_per_deal_day: float = P(
+        4.0,
+        "hours/day",
+        "assumption: a buyer gives a few hours of meetings and calls a day",
+        "Most selling hours one opportunity can absorb in a day; reps work their oldest opportunities first.",
+        gt=0,
+        le=1000,
     )
     max_hours_per_deal_day: float = P(
         4.0,

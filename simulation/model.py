@@ -50,7 +50,7 @@ HOUR_CATEGORIES = (
     "quality",  # documentation and realistic scoping (reps) / scoping review (ops)
     "help",  # hours given to the other department's work
     "slack",  # not worked (free riding)
-    "idle",  # ops hours with no eligible work in the queue
+    "idle",  # core hours with no work to do: ops with an empty queue, reps with no deal to sell
     "interruptions",  # message handling + resumption
     "search",  # background search + ops search on thin packages
     "rework",  # ops rework on misread or overpromised deals + reps fixing returned packages
@@ -642,6 +642,8 @@ class FrictionModel(mesa.Model):
         open_ = self.live[d.stage[self.live] == OPEN]
         self.won_today = self.lost_today = 0.0
         if len(open_) == 0:
+            hours[:R, HC["idle"]] = hours[:R, HC["core"]]  # nothing to sell
+            hours[:R, HC["core"]] = 0.0
             return
         reps = d.rep[open_]
         n_open = np.bincount(reps, minlength=R).astype(float)
@@ -655,9 +657,20 @@ class FrictionModel(mesa.Model):
             rep_group[reps]
         ]
         per_deal_collab = (collab_q / np.maximum(open_per_group, 1.0))[rep_group[reps]]
-        sell = hours[:R, HC["core"]] / np.maximum(n_open, 1.0)
+        # selling: each rep works their oldest opportunities first (a buyer absorbs a few hours a
+        # day); ops' pre-sales help joins the rep's hours; hours with no deal to work are idle
+        sell_cap = hours[:R, HC["core"]].copy()
+        help_rep = np.bincount(reps, weights=per_deal_help, minlength=R)
+        served = fifo_serve(
+            reps, open_, d.sell_need[open_] - d.sell_done[open_], sell_cap + help_rep,
+            m.max_selling_hours_per_deal_day,
+        )  # fmt: skip
+        d.sell_done[open_] += served
+        used = np.minimum(np.bincount(reps, weights=served, minlength=R), sell_cap)
+        hours[:R, HC["idle"]] = sell_cap - used
+        hours[:R, HC["core"]] = used
+        # documentation and ops' scoping review spread over the pipeline (realistic scoping)
         doc = hours[:R, HC["quality"]] / np.maximum(n_open, 1.0)
-        d.sell_done[open_] += sell[reps] + per_deal_help
         d.doc_hours[open_] += doc[reps] + per_deal_collab
         age = sim_day - d.created[open_] + 1
         stale = age * m.stale_hazard > d.stale_budget[open_]
