@@ -73,3 +73,14 @@ def test_owner_alone_does_not_change_pay() -> None:
     )
     assert (owner.kpi_kind[: owner.R, inc.IND] == inc.KPI_BOOKINGS).all()
     assert (paid.kpi_kind[: paid.R, inc.IND] == inc.KPI_ACTIVATED).all()
+
+
+def test_a_flood_of_leads_saturates_rather_than_collapses() -> None:
+    """Reps work oldest deals first, so more leads never mean far fewer customers."""
+
+    def throughput(rate: float) -> float:
+        runs = [run({"market": {"leads_per_rep_day": rate}}, seed=i) for i in range(3)]
+        return float(np.mean([m.kpis["throughput"] for m in runs]))
+
+    mid, flood = throughput(0.5), throughput(1.0)
+    assert flood > 0.85 * mid, f"throughput {flood:.1f} at 1.0 leads vs {mid:.1f} at 0.5 (>85%)"
