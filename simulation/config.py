@@ -329,13 +329,29 @@ class Handover(Section):
     return_days: float = P(
         2.0, "days", "assumption", "Delay added when a package is returned to the rep.", ge=0, le=60
     )
-    fix_hours: float = P(
-        3.0,
-        "hours per unit gap",
-        "assumption",
-        "Rep hours per unit of completeness gap to bring a returned package up to the threshold.",
+    fix_factor: float = P(
+        1.5,
+        "x",
+        "assumption: redoing a package after the fact is slower than writing it while selling",
+        "Rep hours to fix a returned package, as a multiple of the documentation hours its completeness curve needs to reach the threshold.",
         ge=0,
-        le=80,
+        le=20,
+    )
+    red_flag_detection: float = P(
+        0.8,
+        "probability",
+        "assumption: ops spot most thin packages at intake, not all",
+        "Chance that ops notice an incomplete package at intake and raise a red flag.",
+        ge=0,
+        le=1,
+    )
+    review_minutes: float = P(
+        10.0,
+        "minutes/package",
+        "assumption",
+        "Ops time to review each incoming package for red flags.",
+        ge=0,
+        le=480,
     )
     owner_hours_per_week: float = P(
         0.5,

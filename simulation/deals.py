@@ -17,7 +17,7 @@ STAGE_NAMES = ("open", "lost", "handover", "onboarding", "activated", "churned")
 _FLOAT = (
     "value", "sell_need", "sell_done", "doc_hours", "impl_base", "complexity",
     "u_win", "stale_budget", "patience", "u_misread", "u_comply", "u_exc", "u_auth", "u_trigger",
-    "u_oversell",
+    "u_oversell", "u_flag",
     "promise", "c_close", "c_ops", "remaining", "work_total", "rework_h", "search_h",
     "cum_hazard", "handover_hours", "exc_latency", "questions",
 )  # fmt: skip
@@ -27,7 +27,7 @@ _INT = (
 _BOOL = ("gated", "flagged", "returned", "misread", "translated")
 
 #: Number of uniform draws per deal (columns of the creation draw, see ``DealBook.add``).
-N_UNIFORMS = 13
+N_UNIFORMS = 14
 
 
 class DealBook:
@@ -115,6 +115,7 @@ class DealBook:
         self.u_auth[s] = u[:, 10]
         self.u_trigger[s] = u[:, 11]
         self.u_oversell[s] = u[:, 12]
+        self.u_flag[s] = u[:, 13]
         self.scheduled += k
 
     def release(self, day: int) -> np.ndarray:

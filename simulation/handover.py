@@ -24,6 +24,25 @@ def gate_returns(c: np.ndarray, threshold: float, checked_for_real: np.ndarray) 
     return checked_for_real & (c < threshold)
 
 
-def fix_hours(c: np.ndarray, threshold: float, hours_full: float) -> np.ndarray:
-    """Rep hours to bring a returned package up to the threshold (pro rata of the gap)."""
-    return hours_full * np.maximum(threshold - c, 0.0)
+#: Completeness a fix can reach at most (the curve never reaches 1 in finite hours).
+MAX_FIXED_COMPLETENESS = 0.99
+
+
+def fix_hours(
+    c: np.ndarray,
+    threshold: float,
+    skill: np.ndarray,
+    need: float,
+    complexity: np.ndarray,
+    factor: float,
+) -> np.ndarray:
+    """Rep hours to bring a returned package from ``c`` up to ``threshold``.
+
+    The documentation hours the rep's own completeness curve needs for that step,
+    ``need * complexity / skill * ln((1 - c) / (1 - threshold))``, times ``factor`` (redoing a
+    package after the fact is slower than writing it while selling). Each extra point of
+    completeness costs more than the last, so a gate at 0.95 is far dearer than one at 0.7.
+    """
+    target = min(threshold, MAX_FIXED_COMPLETENESS)
+    gap = np.log(np.maximum(1.0 - c, 1e-12) / (1.0 - target))
+    return factor * need * complexity / skill * np.maximum(gap, 0.0)

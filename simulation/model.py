@@ -465,12 +465,21 @@ class FrictionModel(mesa.Model):
             back |= first & handover.gate_returns(c, hv.mvh_threshold, real)
             d.gated[due] = True
         if hv.red_flag:
-            flag = ~back & ~d.flagged[due] & (c < hv.mvh_threshold)
-            d.flagged[due[flag]] = True
+            # ops review each incoming package once and flag a thin one with some chance
+            review = ~back & ~d.flagged[due]
+            ops_hours = np.bincount(d.queue[due[review]], minlength=self.n_queues)
+            ops_hours = ops_hours * hv.review_minutes / 60.0 / np.maximum(self.ops_per_queue, 1.0)
+            overhead[self.R :, HC["coordination"]] += ops_hours[self.ops_queue]
+            spotted = d.u_flag[due] < hv.red_flag_detection
+            flag = review & spotted & (c < hv.mvh_threshold)
+            d.flagged[due[review]] = True
             back |= flag
         if back.any():
             b = due[back]
-            fix = handover.fix_hours(c[back], hv.mvh_threshold, hv.fix_hours)
+            fix = handover.fix_hours(
+                c[back], hv.mvh_threshold, self.rep_skill()[d.rep[b]],
+                s.behaviour.doc_hours_need, d.complexity[b], hv.fix_factor,
+            )  # fmt: skip
             np.add.at(self.pending_rework, d.rep[b], fix)
             d.handover_hours[b] += fix
             d.c_close[b] = np.maximum(c[back], hv.mvh_threshold)
