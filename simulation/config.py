@@ -189,7 +189,7 @@ class Weights(Section):
         1.0,
         "share",
         "brief: today's plan is 100% individual",
-        "Weight on the individual KPI (reps: own bookings; ops: own activations).",
+        "Weight on the individual KPI (reps: own bookings, or activations with incentives.rep_measure; ops: own delivery hours).",
         ge=0,
         le=1,
     )

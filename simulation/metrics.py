@@ -43,7 +43,7 @@ _K = [
     KPI("throughput", "Throughput", "activations/month", "higher", "Customers activated per month (21 working days)."),
     KPI("win_rate", "Win rate", "share of decided opportunities", "higher",
         "Won over won + lost (lost includes opportunities that went stale)."),
-    KPI("lead_time_days", "Lead time", "working days", "lower", "Mean days from close to activation, activated customers."),
+    KPI("lead_time_days", "Lead time", "working days", "lower", "Mean days from close to activation of customers activated in the window (those still waiting at the horizon are left out, so it reads slightly low)."),
     KPI("revenue", "Activated revenue", "currency/year", "higher", "Annual contract value of customers activated, per year."),
     KPI("bonus_cost", "Bonus cost", "currency/year", "lower", "Bonus paid (all components), per year."),
     KPI("handover_quality", "Handover quality", "completeness 0-1", "higher",
@@ -149,7 +149,9 @@ def handover_churn(closed: np.ndarray, done: np.ndarray, stage: np.ndarray, end:
 def stage_table(m: FrictionModel) -> dict[str, dict[str, float]]:
     """Process time, wait time and %C&A per value-stream stage, plus the end-to-end summary.
 
-    Process days are touch time (hours / 8); wait days are elapsed days minus touch time;
+    Process days are touch time (hours / 8); elapsed days are the difference of the stage's
+    start and end days (so the stages add up to the lead time); wait days are elapsed minus
+    touch time, floored at 0;
     %C&A is the share leaving the stage complete and accurate. ``end_to_end`` sums the days
     and multiplies the %C&A (rolled %C&A); activity ratio = process / (process + wait).
     """
@@ -160,11 +162,11 @@ def stage_table(m: FrictionModel) -> dict[str, dict[str, float]]:
     act = entered & (d.stage == ACTIVATED)
     # touch time of the sales stage: selling plus the documentation written while selling
     q_process = (d.sell_need[won] + d.doc_hours[won]) / HOURS_PER_DAY
-    q_total = (d.closed[won] - d.created[won] + 1).astype(float)
+    q_total = (d.closed[won] - d.created[won]).astype(float)
     h_process = d.handover_hours[entered] / HOURS_PER_DAY
     h_total = (d.ops_entry[entered] - d.closed[entered]).astype(float)
     o_process = d.work_total[act] / HOURS_PER_DAY
-    o_total = (d.done[act] - d.ops_entry[act] + 1).astype(float)
+    o_total = (d.done[act] - d.ops_entry[act]).astype(float)
     stages = {
         "qualification": _stage(q_process, q_total, d.promise[won] == 0),
         "handover": _stage(h_process, h_total, d.c_ops[entered] >= CA_COMPLETENESS),

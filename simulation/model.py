@@ -803,9 +803,16 @@ class FrictionModel(mesa.Model):
             if s.coaching.postmortems:
                 reps = d.rep[gone]
                 np.add.at(self.pending_overhead, reps, s.coaching.postmortem_hours)
-                ops = self.R + np.flatnonzero(np.isin(self.ops_queue, d.queue[gone]))[: len(gone)]
-                np.add.at(self.pending_overhead, ops, s.coaching.postmortem_hours)
+                np.add.at(self.pending_overhead, self._ops_for(gone), s.coaching.postmortem_hours)
                 np.add.at(self.skill_lessons, reps, s.coaching.postmortem_gain)
+
+    def _ops_for(self, deals: np.ndarray) -> np.ndarray:
+        """One ops person of each deal's queue, rotating through the queue by deal id."""
+        q = self.deals.queue[deals]
+        order = np.argsort(self.ops_queue, kind="stable")  # ops rows grouped by queue
+        start = np.concatenate(([0], np.cumsum(self.ops_per_queue.astype(np.int64))[:-1]))
+        count = np.maximum(self.ops_per_queue.astype(np.int64), 1)
+        return self.R + order[start[q] + deals % count[q]]
 
     def _book(self, hours: np.ndarray, measuring: bool) -> None:
         d = self.deals
