@@ -84,3 +84,15 @@ def test_a_flood_of_leads_saturates_rather_than_collapses() -> None:
 
     mid, flood = throughput(0.5), throughput(1.0)
     assert flood > 0.85 * mid, f"throughput {flood:.1f} at 1.0 leads vs {mid:.1f} at 0.5 (>85%)"
+
+
+@pytest.mark.parametrize("kind,size", [("silo", 8), ("pod", 4)])
+def test_post_mortems_spread_over_the_queue_ops(kind: str, size: int) -> None:
+    m = run({"structure": {"kind": kind, "team_size": size}, "coaching": {"postmortems": True}})
+    from simulation.deals import CHURNED
+
+    gone = np.flatnonzero(m.deals.stage[: m.deals.n] == CHURNED)
+    assert len(gone) > 5
+    chosen = m._ops_for(gone)
+    assert (m.ops_queue[chosen - m.R] == m.deals.queue[gone]).all(), "ops outside the queue"
+    assert len(np.unique(chosen)) > 1, "post-mortems always land on the same ops person"
