@@ -352,12 +352,13 @@ class FrictionModel(mesa.Model):
                 c.decay_half_life_days, self.practice, c.practice_protection
             )
 
-    def rep_skill(self) -> np.ndarray:
-        """Handover skill: learning curve on handovers done, plus coaching and lessons."""
+    def rep_skill(self, who: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Handover skill of people ``who``: learning curve, plus coaching and lessons."""
         b = self.s.behaviour
-        learnt = 1.0 - (1.0 + self.handovers_done) ** (-b.learning_exponent)
-        skill = self.skill0 + (1.0 - self.skill0) * learnt * 0.5
-        skill = skill + 0.5 * self.understanding + self.skill_lessons
+        learnt = 1.0 - (1.0 + self.handovers_done[who]) ** (-b.learning_exponent)
+        skill0 = self.skill0[who]
+        skill = skill0 + (1.0 - skill0) * learnt * 0.5
+        skill = skill + 0.5 * self.understanding[who] + self.skill_lessons[who]
         return np.minimum(np.maximum(skill, 0.05), 1.5)
 
     def _asymmetry(self) -> np.ndarray:
@@ -477,7 +478,7 @@ class FrictionModel(mesa.Model):
         if back.any():
             b = due[back]
             fix = handover.fix_hours(
-                c[back], hv.mvh_threshold, self.rep_skill()[d.rep[b]],
+                c[back], hv.mvh_threshold, self.rep_skill(d.rep[b]),
                 s.behaviour.doc_hours_need, d.complexity[b], hv.fix_factor,
             )  # fmt: skip
             np.add.at(self.pending_rework, d.rep[b], fix)
@@ -662,14 +663,12 @@ class FrictionModel(mesa.Model):
         )
         rep_group = self.queue_of_rep if self.cross_functional else np.zeros(R, dtype=np.int64)
         open_per_group = np.bincount(rep_group[reps], minlength=self.n_queues).astype(float)
-        per_deal_help = (help_q * b.help_efficiency / np.maximum(open_per_group, 1.0))[
-            rep_group[reps]
-        ]
+        help_per_deal = help_q * b.help_efficiency / np.maximum(open_per_group, 1.0)
         per_deal_collab = (collab_q / np.maximum(open_per_group, 1.0))[rep_group[reps]]
         # selling: each rep works their oldest opportunities first (a buyer absorbs a few hours a
         # day); ops' pre-sales help joins the rep's hours; hours with no deal to work are idle
         sell_cap = hours[:R, HC["core"]].copy()
-        help_rep = np.bincount(reps, weights=per_deal_help, minlength=R)
+        help_rep = help_per_deal[rep_group] * n_open  # ops pre-sales help reaching each rep
         served = fifo_serve(
             reps, open_, d.sell_need[open_] - d.sell_done[open_], sell_cap + help_rep,
             m.max_selling_hours_per_deal_day,
@@ -701,7 +700,7 @@ class FrictionModel(mesa.Model):
                 d.promise[won] = promise[win]
                 d.queue[won] = self.queue_of_rep[wr]
                 d.c_close[won] = handover.completeness(
-                    d.doc_hours[won], self.rep_skill()[wr], b.doc_hours_need, d.complexity[won]
+                    d.doc_hours[won], self.rep_skill(wr), b.doc_hours_need, d.complexity[won]
                 )
                 if s.handover.auto_trigger:
                     delay = np.zeros(len(won), dtype=np.int64)
