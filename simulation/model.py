@@ -123,7 +123,7 @@ class FrictionModel(mesa.Model):
         self.entropy = root_entropy(rng)
         super().__init__(rng=self.entropy)
         self.s = _as_scenario(scenario)
-        self.base_scenario = self.s
+        self.base_scenario = self.s  # as given; ``self.s`` follows the roll-outs
         self.streams = make_streams(self.entropy)
         s = self.s
         self.R, self.O = s.org.sales_reps, s.org.ops_staff
@@ -155,7 +155,7 @@ class FrictionModel(mesa.Model):
         self.interruptions_total = 0.0
         self.transition_left = 0
         self.interventions = sorted(s.interventions, key=lambda iv: iv.day)
-        self.applied_interventions: list[dict[str, Any]] = []
+        self.applied_interventions: list[dict[str, Any]] = []  # roll-out days for charts
         self.kpis: dict[str, float] = {}
         self.stages: dict[str, dict[str, float]] = {}
         self.day = -self.warmup
@@ -217,7 +217,6 @@ class FrictionModel(mesa.Model):
         self.cross_functional = st.kind != "silo"
         self.team_age = 0.0
         self.ops_per_queue = np.bincount(self.ops_queue, minlength=self.n_queues).astype(float)
-        self.reps_per_queue = np.bincount(self.queue_of_rep, minlength=self.n_queues).astype(float)
         if reorganisation:
             self.transition_left = st.transition_days
             d = self.deals
