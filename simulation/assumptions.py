@@ -189,8 +189,9 @@ def _module_constants() -> tuple[Constant, ...]:
             "metrics.CHAMPION_BYPASS_DAYS",
             "simulation/metrics.py",
             _g(metrics.CHAMPION_BYPASS_DAYS),
-            "Questions go untranslated when the champions' backlog is longer than this (people "
-            "stop waiting for a busy translator). Assumption.",
+            "A deal's questions go untranslated when joining the champions' queue would make it"
+            " longer than this many days of their capacity (people stop waiting for a busy"
+            " translator). Assumption.",
         ),
         Constant(
             "metrics.CA_COMPLETENESS",

@@ -22,7 +22,9 @@ HOURS_PER_DAY = 8.0  # paid hours per person per working day (MODEL.md)
 DAYS_PER_YEAR = 250.0  # working days per year
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 NOMINAL_CHURN = 0.15  # churn the plan's targets assume (the brief's ~15%)
-CHAMPION_BYPASS_DAYS = 5.0  # questions skip champions whose backlog exceeds this many days
+CHAMPION_BYPASS_DAYS = (
+    5.0  # a deal skips champions if joining their queue would exceed this many days
+)
 CA_COMPLETENESS = 0.7  # a package counts as complete & accurate at or above this completeness
 
 

@@ -510,12 +510,14 @@ class FrictionModel(mesa.Model):
         wait = np.zeros(k)
         cap = self.champion.sum() * info.champion_hours_per_day
         if cap > 0:
+            # deals join the champions' queue while it stays within CHAMPION_BYPASS_DAYS of
+            # their capacity; the rest go untranslated rather than wait longer
             demand = questions * info.champion_minutes / 60.0
-            backlog_days = self.champion_backlog / cap
-            if backlog_days <= metrics.CHAMPION_BYPASS_DAYS:
-                translated[:] = 1.0
-                wait += backlog_days
-                self.champion_backlog += demand.sum()
+            ahead = self.champion_backlog + np.cumsum(demand) - demand
+            joins = ahead + demand <= metrics.CHAMPION_BYPASS_DAYS * cap
+            translated[joins] = 1.0
+            wait[joins] = ahead[joins] / cap
+            self.champion_backlog += float(demand[joins].sum())
         p_mis = information.misunderstanding_probability(
             asym,
             info.glossary_effect if info.glossary else 0.0,
