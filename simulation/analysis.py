@@ -15,8 +15,15 @@ from scipy import stats
 __all__ = ["summarise"]
 
 
-def summarise(values: Iterable[float], confidence: float = 0.95) -> dict[str, float]:
+def summarise(
+    values: Iterable[float],
+    confidence: float = 0.95,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> dict[str, float]:
     """Mean and two-sided Student-t confidence interval of the mean.
+
+    ``bounds`` are the values the quantity can take (a share lies in [0, 1]); the interval is
+    clipped to them, so a few replications never report a negative churn rate.
 
     NaN values are ignored: a KPI can be undefined in a run (for example lead time when no
     customer was activated), and one such run should not erase the others. With a single value
@@ -37,4 +44,5 @@ def summarise(values: Iterable[float], confidence: float = 0.95) -> dict[str, fl
         return {"mean": mean, "ci_low": mean, "ci_high": mean}
     sem = float(arr.std(ddof=1)) / math.sqrt(arr.size)
     half = float(stats.t.ppf(0.5 + confidence / 2, df=arr.size - 1)) * sem
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    lo, hi = bounds
+    return {"mean": mean, "ci_low": max(mean - half, lo), "ci_high": min(mean + half, hi)}

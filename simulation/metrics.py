@@ -8,6 +8,7 @@ share of closed-won customers lost before activation, with still-open customers 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,13 +37,19 @@ class KPI:
     better: str  # "higher" or "lower"
     description: str
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values the KPI can take: shares lie in [0, 1], everything else is >= 0."""
+        share = self.unit.startswith("share") or self.unit == "completeness 0-1"
+        return (0.0, 1.0) if share else (0.0, math.inf)
+
 
 _K = [
     KPI("productivity_loss", "Productivity loss", "share of paid hours", "lower",
         "Hours lost to interruptions (handling + resumption), searching, rework and coordination, over paid hours."),
     KPI("handover_churn", "Churn at handover", "share of closed-won", "lower",
         "Share of closed-won customers lost before activation (Aalen-Johansen cumulative incidence, open cases censored)."),
-    KPI("throughput", "Throughput", "activations/month", "higher", "Customers activated per month (21 working days)."),
+    KPI("throughput", "Throughput", "activations/month", "higher", "Customers activated per month (250/12 working days)."),
     KPI("win_rate", "Win rate", "share of decided opportunities", "higher",
         "Won over won + lost (lost includes opportunities that went stale)."),
     KPI("lead_time_days", "Lead time", "working days", "lower", "Mean days from close to activation of customers activated in the window (those still waiting at the horizon are left out, so it reads slightly low)."),
@@ -70,6 +77,11 @@ KPIS: dict[str, KPI] = {k.name: k for k in _K}
 STAGES = ("qualification", "handover", "onboarding")
 END_TO_END = "end_to_end"  # whole stream: summed process and wait days, rolled %C&A
 STAGE_METRICS = ("process_days", "wait_days", "pct_complete_accurate")
+STAGE_BOUNDS = {
+    "process_days": (0.0, math.inf),
+    "wait_days": (0.0, math.inf),
+    "pct_complete_accurate": (0.0, 100.0),
+}
 
 
 def compute_kpis(m: FrictionModel) -> dict[str, float]:

@@ -10,6 +10,7 @@ Functions here are pure (no printing, no files) so the CLI, notebooks and tests 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -78,10 +79,28 @@ def run_replications(
         "scenario": scenario.name,
         "seed": seed,
         "reps": reps,
-        "kpis": {k: summarise(r["kpis"][k] for r in runs) for k in kpi_names},
+        "kpis": {
+            k: summarise((r["kpis"][k] for r in runs), bounds=_kpi_bounds(k)) for k in kpi_names
+        },
         "stages": {
-            stage: {m: summarise(r["stages"][stage][m] for r in runs) for m in metrics}
+            stage: {
+                m: summarise((r["stages"][stage][m] for r in runs), bounds=_stage_bounds(m))
+                for m in metrics
+            }
             for stage, metrics in stage_metrics.items()
         },
         "runs": [{"seed": r["seed"], **r["kpis"]} for r in runs],
     }
+
+
+def _kpi_bounds(name: str) -> tuple[float, float]:
+    from simulation.metrics import KPIS
+
+    kpi = KPIS.get(name)
+    return kpi.bounds if kpi is not None else (-math.inf, math.inf)
+
+
+def _stage_bounds(metric: str) -> tuple[float, float]:
+    from simulation.metrics import STAGE_BOUNDS
+
+    return STAGE_BOUNDS.get(metric, (-math.inf, math.inf))

@@ -55,6 +55,7 @@ class FakeKPI:
     unit: str
     better: str
     description: str = ""
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
 
 FAKE_KPIS = {
@@ -103,6 +104,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> type[FakeModel]:
     model.FrictionModel = FakeModel  # type: ignore[attr-defined]
     metrics = types.ModuleType("simulation.metrics")
     metrics.KPIS = FAKE_KPIS  # type: ignore[attr-defined]
+    metrics.STAGE_BOUNDS = {}  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "simulation.model", model)
     monkeypatch.setitem(sys.modules, "simulation.metrics", metrics)
     return FakeModel

@@ -50,3 +50,19 @@ def test_identical_values_have_no_spread():
 def test_confidence_must_be_a_probability():
     with pytest.raises(ValueError, match="confidence"):
         summarise([1.0, 2.0], confidence=95)
+
+
+def test_interval_is_clipped_to_the_quantity_bounds() -> None:
+    raw = summarise([0.01, 0.30])
+    clipped = summarise([0.01, 0.30], bounds=(0.0, 1.0))
+    assert raw["ci_low"] < 0.0, "set-up: two spread values give a wide t-interval"
+    assert clipped["ci_low"] == 0.0 and clipped["ci_high"] == min(raw["ci_high"], 1.0)
+    assert clipped["mean"] == raw["mean"]
+
+
+def test_share_kpis_are_bounded_to_zero_one() -> None:
+    from simulation.metrics import KPIS
+
+    assert KPIS["handover_churn"].bounds == (0.0, 1.0)
+    assert KPIS["handover_quality"].bounds == (0.0, 1.0)
+    assert KPIS["throughput"].bounds == (0.0, math.inf)
