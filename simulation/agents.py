@@ -69,7 +69,10 @@ class Person(mesa.Agent):
             model.norms[idx],
             b.bonus_salience * model.s.incentives.bonus_pool,
         )
-        pref = inc.logit_shares(ret, b.logit_beta)
+        if b.choice_rule == "logit":
+            pref = inc.logit_shares(ret, b.logit_beta)
+        else:
+            pref = inc.budget_shares(ret, b.effort_elasticity, model.reference_returns)
         pref = _cooperate(model, idx, pref)
         model.shares[idx] += b.adapt_rate * (pref - model.shares[idx])
         cls._review_extra(model, idx)

@@ -201,6 +201,21 @@ def _module_constants() -> tuple[Constant, ...]:
             "or above this completeness; equals the default gate threshold.",
         ),
         Constant(
+            "incentives.REFERENCE_ALLOCATION",
+            "simulation/incentives.py",
+            " / ".join(_g(x) for x in incentives.REFERENCE_ALLOCATION),
+            "Core / quality / help shares the budget choice rule gives under the reference plan"
+            " (100% individual pay, default pool); close to the logit rule's baseline, so both"
+            " rules start from the same organisation.",
+        ),
+        Constant(
+            "incentives.COOPERATIVE_CAP",
+            "simulation/incentives.py",
+            _g(incentives.COOPERATIVE_CAP),
+            "Budget choice rule: the largest share of a day anyone gives to documentation or to"
+            " help. Assumption.",
+        ),
+        Constant(
             "config.DEFAULT_AUTHORITY",
             "simulation/config.py",
             authority,

@@ -781,6 +781,20 @@ class Market(Section):
 
 
 class Behaviour(Section):
+    choice_rule: Literal["logit", "budget"] = P(
+        "logit",
+        "-",
+        "McFadden logit; Holmstrom & Milgrom 1991",
+        "How people split their day. logit: shares follow the softmax of all tasks' returns (free riding shows as slack and less core work). budget: each task's effort follows its own return under an 8-hour budget (free riding also cuts documentation and help). Run both to test how much a conclusion rests on this assumption.",
+    )
+    effort_elasticity: float = P(
+        2.0,
+        "1/return",
+        "assumption",
+        "budget rule only: how steeply each task's effort responds to its own return.",
+        ge=0,
+        le=100,
+    )
     logit_beta: float = P(
         3.0,
         "1/return",

@@ -118,6 +118,37 @@ def logit_shares(returns: np.ndarray, beta: float) -> np.ndarray:
     return w / w.sum(axis=1, keepdims=True)
 
 
+#: Allocation the budget rule reproduces under the reference plan (100% individual pay at the
+#: default pool, defaults for norms): close to what the logit rule gives for the baseline, so
+#: both rules start from the same organisation and differ only in how they respond to change.
+REFERENCE_ALLOCATION = np.array([0.90, 0.05, 0.035])  # core, quality, help; slack = the rest
+COOPERATIVE_CAP = 0.4  # largest share of the day anyone gives to documentation or to help
+
+
+def budget_shares(
+    returns: np.ndarray, elasticity: float, reference_returns: np.ndarray
+) -> np.ndarray:
+    """Own-return effort under a time budget (Holmstrom & Milgrom 1991 with bounded rationality).
+
+    Each working task gets ``cap_k * logistic(elasticity * (return_k - threshold_k))`` of the
+    day, so a task's effort follows its own marginal return: when team pay in a large team
+    weakens the pull on documentation, documentation falls, whatever happens to selling.
+    If the tasks ask for more than the day, all are scaled down together (the time budget binds:
+    a task that pays more crowds out the others). Slack is what is left. The thresholds are
+    anchored so that ``reference_returns`` (the reference plan) give ``REFERENCE_ALLOCATION``.
+    """
+    caps = np.array([1.0, COOPERATIVE_CAP, COOPERATIVE_CAP])
+    target = REFERENCE_ALLOCATION / caps
+    threshold = reference_returns[:3] - np.log(target / (1.0 - target)) / max(elasticity, 1e-9)
+    want = caps / (1.0 + np.exp(-elasticity * (returns[:, :3] - threshold)))
+    total = want.sum(axis=1, keepdims=True)
+    work = np.where(total > 1.0, want / total, want)
+    out = np.empty((len(returns), 4))
+    out[:, :3] = work
+    out[:, SLACK] = 1.0 - work.sum(axis=1)
+    return out
+
+
 def conditional_cooperation(
     preferred: np.ndarray, current: np.ndarray, team: np.ndarray, n_teams: int, slope: float
 ) -> np.ndarray:

@@ -183,6 +183,13 @@ class FrictionModel(mesa.Model):
         self.shares = np.tile([0.85, 0.06, 0.04, 0.05], (self.N, 1))
         self._assign_champions(s.info.translation_champions)
         self.coaching_start = s.coaching.start_day
+        # returns under the reference plan (100% individual pay, default pool): the anchor of
+        # the budget choice rule, the same for every scenario
+        ref = Scenario().behaviour
+        pull = ref.bonus_salience * Scenario().incentives.bonus_pool
+        self.reference_returns = np.array(
+            [ref.norm_core + pull, ref.norm_quality, ref.norm_help, 0.0]
+        )
 
     def _assign_champions(self, k: int) -> None:
         """Champions alternate between the departments: they translate in both directions."""
