@@ -32,7 +32,7 @@ def _read(path: Path) -> str:
 def test_assumptions_doc_is_current() -> None:
     committed = _read(ASSUMPTIONS_MD)
     rendered = assumptions.render_assumptions()
-    if committed != rendered:
+    if committed != rendered:  # show a readable diff rather than two long strings
         diff = "\n".join(
             list(
                 difflib.unified_diff(
@@ -45,6 +45,7 @@ def test_assumptions_doc_is_current() -> None:
             )[:30]
         )
         pytest.fail(f"docs/ASSUMPTIONS.md is stale; {REGENERATE}\n{diff}")
+    assert committed == rendered
 
 
 def test_every_lever_is_documented() -> None:

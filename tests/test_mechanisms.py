@@ -91,13 +91,13 @@ class Paired:
             f"{len(d)} seeds)"
         )
 
-    def rises(self, by: float) -> None:
+    def expect_rise(self, by: float) -> None:
         assert self.mean > by, f"expected B > A by more than {by:g}; {self}"
 
-    def falls(self, by: float) -> None:
+    def expect_fall(self, by: float) -> None:
         assert self.mean < -by, f"expected B < A by more than {by:g}; {self}"
 
-    def unchanged(self, within: float) -> None:
+    def expect_unchanged(self, within: float) -> None:
         assert abs(self.mean) < within, f"expected B = A within +-{within:g}; {self}"
 
 
@@ -121,7 +121,7 @@ SILO_BUSTER = {"incentives.weights.individual": 0.5, "incentives.weights.silo_bu
 def test_silo_buster_award_raises_help() -> None:
     paired(
         kpi("help_hours_share"), {}, SILO_BUSTER, "help share: 100% individual -> 50/50 silo-buster"
-    ).rises(0.02)
+    ).expect_rise(0.02)
 
 
 def test_noisy_judging_weakens_silo_buster_pull() -> None:
@@ -143,13 +143,13 @@ def test_measured_task_crowds_out_unmeasured() -> None:
         COMPANY_PAY,
         {},
         "reps' quality share: company -> individual bookings pay",
-    ).falls(0.02)
+    ).expect_fall(0.02)
     paired(
         hours_share("core", reps_only=True),
         COMPANY_PAY,
         {},
         "reps' selling share: company -> individual bookings pay",
-    ).rises(0.05)
+    ).expect_rise(0.05)
 
 
 # ------------------------------------------------------------------ 2. free riding
@@ -164,13 +164,13 @@ def test_team_pay_slack_grows_with_team_size() -> None:
         POD4,
         TRIBE15,
         "slack share under team pay: pods of 4 -> tribes of 15",
-    ).rises(0.01)
+    ).expect_rise(0.01)
     paired(
         hours_share("core"),
         POD4,
         TRIBE15,
         "core-work share under team pay: pods of 4 -> tribes of 15",
-    ).falls(0.02)
+    ).expect_fall(0.02)
 
 
 @pytest.mark.xfail(
@@ -188,7 +188,7 @@ def test_team_pay_quality_falls_with_team_size() -> None:
         POD4,
         TRIBE15,
         "quality share under team pay: pods of 4 -> tribes of 15",
-    ).falls(0.005)
+    ).expect_fall(0.005)
 
 
 def test_peer_monitoring_is_part_of_small_team_advantage() -> None:
@@ -215,7 +215,7 @@ def mean_promise(m: FrictionModel) -> float:
 def test_bookings_pay_raises_promise() -> None:
     paired(
         mean_promise, COMPANY_PAY, {}, "reps' promise inflation: company -> individual bookings pay"
-    ).rises(0.05)
+    ).expect_rise(0.05)
     series = paired(
         lambda m: float(
             m.datacollector.get_model_vars_dataframe()["mean_promise"].iloc[-20:].mean()
@@ -224,7 +224,7 @@ def test_bookings_pay_raises_promise() -> None:
         {},
         "mean_promise daily series, last 20 days",
     )
-    series.rises(0.05)
+    series.expect_rise(0.05)
 
 
 def test_no_overpromising_gives_zero_promise_and_lower_win_rate() -> None:
@@ -239,7 +239,7 @@ def test_no_overpromising_gives_zero_promise_and_lower_win_rate() -> None:
         assert (oversold == 0).all(), (
             f"{(oversold > 0).sum()} deals oversold with overpromise_max 0"
         )
-    paired(kpi("win_rate"), {}, off, "win rate: overpromising allowed -> off").falls(0.02)
+    paired(kpi("win_rate"), {}, off, "win rate: overpromising allowed -> off").expect_fall(0.02)
 
 
 # ------------------------------------------------------------------ 5. handover
@@ -249,20 +249,20 @@ MVH = {"handover.mvh": True, "handover.compliance": 1.0}
 def test_mvh_gate_raises_handover_quality() -> None:
     paired(
         kpi("handover_quality"), {}, MVH, "handover quality: no gate -> gate, compliance 1"
-    ).rises(0.1)
+    ).expect_rise(0.1)
 
 
 def test_box_ticked_gate_costs_time_without_better_information() -> None:
     ticked = {**MVH, "handover.compliance": 0.0}
     paired(
         kpi("handover_quality"), {}, ticked, "handover quality: no gate -> box-ticked gate"
-    ).unchanged(0.01)
+    ).expect_unchanged(0.01)
     paired(
         kpi("coordination_hours_share"),
         {},
         ticked,
         "coordination share: no gate -> box-ticked gate",
-    ).rises(0.001)
+    ).expect_rise(0.001)
 
 
 def test_red_flag_raises_handover_quality() -> None:
@@ -271,15 +271,15 @@ def test_red_flag_raises_handover_quality() -> None:
         {},
         {"handover.red_flag": True},
         "handover quality: red flags off -> on",
-    ).rises(0.1)
+    ).expect_rise(0.1)
 
 
 def test_auto_trigger_cuts_handover_wait() -> None:
     auto = {"handover.auto_trigger": True}
     paired(
         stage("handover", "wait_days"), {}, auto, "handover wait days: manual -> CRM trigger"
-    ).falls(1.0)
-    paired(kpi("lead_time_days"), {}, auto, "lead time: manual -> CRM trigger").falls(0.5)
+    ).expect_fall(1.0)
+    paired(kpi("lead_time_days"), {}, auto, "lead time: manual -> CRM trigger").expect_fall(0.5)
 
 
 # ------------------------------------------------------------------ 6. pooling
@@ -293,10 +293,10 @@ def test_split_queues_wait_longer_than_pooled_queue() -> None:
         pods,
         "onboarding wait, zero friction: pooled silo queue -> pods of 4",
         base=zf,
-    ).rises(0.5)
+    ).expect_rise(0.5)
     paired(
         kpi("lead_time_days"), {}, pods, "lead time, zero friction: pooled -> pods of 4", base=zf
-    ).rises(0.5)
+    ).expect_rise(0.5)
     squads = {"structure.kind": "squad", "structure.team_size": 8}
     paired(
         stage("onboarding", "wait_days"),
@@ -304,7 +304,7 @@ def test_split_queues_wait_longer_than_pooled_queue() -> None:
         pods,
         "onboarding wait, zero friction: squads of 8 -> pods of 4",
         base=zf,
-    ).rises(0.3)
+    ).expect_rise(0.3)
 
 
 # ------------------------------------------------------------------ 7. channels
@@ -312,34 +312,34 @@ def test_channel_sla_trades_interruptions_for_waiting() -> None:
     sla = {"comms.strategy": "channel_sla"}
     paired(
         kpi("interruptions_per_day"), {}, sla, "interruptions/person/day: chat-first -> channel SLA"
-    ).falls(1.0)
+    ).expect_fall(1.0)
     paired(
         kpi("interruption_hours_share"),
         {},
         sla,
         "interruption hours share: chat-first -> channel SLA",
-    ).falls(0.01)
+    ).expect_fall(0.01)
     # the other side: batched answers make deals wait
-    paired(kpi("lead_time_days"), {}, sla, "lead time: chat-first -> channel SLA").rises(0.2)
+    paired(kpi("lead_time_days"), {}, sla, "lead time: chat-first -> channel SLA").expect_rise(0.2)
     paired(
         stage("onboarding", "wait_days"), {}, sla, "onboarding wait: chat-first -> channel SLA"
-    ).rises(0.2)
+    ).expect_rise(0.2)
 
 
 def test_slower_sla_means_longer_waits() -> None:
     fast = {"comms.strategy": "channel_sla", "comms.sla_answer_days": 0.5}
     slow = {"comms.strategy": "channel_sla", "comms.sla_answer_days": 2.0}
-    paired(kpi("lead_time_days"), fast, slow, "lead time: SLA 0.5 -> 2 days").rises(0.5)
+    paired(kpi("lead_time_days"), fast, slow, "lead time: SLA 0.5 -> 2 days").expect_rise(0.5)
 
 
 # ------------------------------------------------------------------ 8. information
 def test_glossary_and_eli5_reduce_rework() -> None:
     paired(
         kpi("rework_hours_share"), {}, {"info.glossary": True}, "rework share: glossary off -> on"
-    ).falls(0.003)
+    ).expect_fall(0.003)
     paired(
         kpi("rework_hours_share"), {}, {"info.eli5": True}, "rework share: ELI5 off -> on"
-    ).falls(0.003)
+    ).expect_fall(0.003)
 
 
 def test_decision_archive_reduces_search() -> None:
@@ -348,18 +348,18 @@ def test_decision_archive_reduces_search() -> None:
         {},
         {"info.decision_archive": True},
         "search share: archive off -> on",
-    ).falls(0.01)
+    ).expect_fall(0.01)
 
 
 def test_information_tools_do_not_fix_incentives() -> None:
     """Glossary, ELI5 and archive change what people know, not what they are paid for."""
     tools = {"info.glossary": True, "info.eli5": True, "info.decision_archive": True}
-    paired(mean_promise, {}, tools, "promise inflation: information tools off -> on").unchanged(
-        0.01
-    )
+    paired(
+        mean_promise, {}, tools, "promise inflation: information tools off -> on"
+    ).expect_unchanged(0.01)
     paired(
         kpi("slack_hours_share"), {}, tools, "slack share: information tools off -> on"
-    ).unchanged(0.002)
+    ).expect_unchanged(0.002)
 
 
 def test_scarce_translation_champions_become_a_bottleneck() -> None:
@@ -371,15 +371,15 @@ def test_scarce_translation_champions_become_a_bottleneck() -> None:
     """
     ample = {"info.translation_champions": 4, "info.champion_hours_per_day": 8.0}
     scarce = {"info.translation_champions": 4, "info.champion_hours_per_day": 0.5}
-    paired(kpi("lead_time_days"), ample, scarce, "lead time: ample -> scarce champion hours").rises(
-        1.0
-    )
+    paired(
+        kpi("lead_time_days"), ample, scarce, "lead time: ample -> scarce champion hours"
+    ).expect_rise(1.0)
     paired(
         stage("onboarding", "wait_days"),
         ample,
         scarce,
         "onboarding wait: ample -> scarce champion hours",
-    ).rises(1.0)
+    ).expect_rise(1.0)
 
 
 def test_cross_functional_teams_build_shared_context() -> None:
@@ -389,7 +389,7 @@ def test_cross_functional_teams_build_shared_context() -> None:
         {"structure.team_size": 8},
         {"structure.kind": "squad", "structure.team_size": 8},
         "search share: silo -> squads of 8",
-    ).falls(0.01)
+    ).expect_fall(0.01)
 
 
 # ------------------------------------------------------------------ 9. coordination
@@ -398,7 +398,7 @@ def test_coordination_grows_with_team_size_as_brooks_predicts() -> None:
     p = paired(
         kpi("coordination_hours_share"), small, large, "coordination share: silo teams of 4 -> 20"
     )
-    p.rises(0.02)
+    p.expect_rise(0.02)
     # each person spends minutes_per_link on each of the (n - 1) links of their team (n(n-1)/2
     # channels per team): the rise must match that, whatever else coordination contains
     minutes = _base("baseline").structure.coordination_minutes_per_link
@@ -420,7 +420,7 @@ def test_micro_coaching_raises_handover_quality() -> None:
         {},
         {"coaching.program": "micro_4wk"},
         "handover quality: no coaching -> micro_4wk",
-    ).rises(0.02)
+    ).expect_rise(0.02)
 
 
 def test_spaced_coaching_beats_massed_workshop() -> None:
@@ -430,13 +430,13 @@ def test_spaced_coaching_beats_massed_workshop() -> None:
         {"coaching.program": "micro_4wk"},
         "handover quality: workshop -> micro_4wk (same hours)",
     )
-    p.rises(0.01)
+    p.expect_rise(0.01)
     paired(
         kpi("handover_quality"),
         {},
         {"coaching.program": "workshop"},
         "handover quality: none -> workshop",
-    ).rises(0.005)
+    ).expect_rise(0.005)
 
 
 def quality_entering(lo: int, hi: int) -> Metric:
@@ -464,7 +464,7 @@ def test_coaching_gains_decay_without_practice() -> None:
         effect[half_life] = paired(
             late, year, coached, f"late-year handover quality, coaching half-life {half_life:g} d"
         )
-    effect[1000.0].rises(0.02)
+    effect[1000.0].expect_rise(0.02)
     assert effect[10.0].mean < effect[1000.0].mean - 0.02, (
         "with a short half-life the coaching effect late in the year should be smaller than with a "
         f"long one by more than 2 pp:\n  {effect[10.0]}\n  {effect[1000.0]}"
@@ -559,13 +559,13 @@ def test_decision_authority_cuts_decision_latency() -> None:
     tribe = {"structure.kind": "tribe", "structure.team_size": 12}
     paired(
         kpi("decision_latency_days"), {}, tribe, "decision latency: silo -> tribes (authority 0.8)"
-    ).falls(0.5)
+    ).expect_fall(0.5)
     paired(
         kpi("decision_latency_days"),
         {},
         {"structure.decision_authority": 0.9},
         "decision latency: authority 0.2 -> 0.9",
-    ).falls(0.5)
+    ).expect_fall(0.5)
 
 
 # ------------------------------------------------------------------ full-year, more seeds
@@ -671,9 +671,9 @@ def test_mechanism_directions_full_year(
         metric, {**YEAR, **a}, {**YEAR, **b}, f"{what} (full year)", base=base, seeds=SLOW_SEEDS
     )
     if sign > 0:
-        p.rises(by)
+        p.expect_rise(by)
     else:
-        p.falls(by)
+        p.expect_fall(by)
     # and not by luck: the paired mean is at least 3 standard errors from 0
     se = p.diff.std(ddof=1) / np.sqrt(len(p.diff))
     assert abs(p.mean) > 3 * se, f"the effect should be at least 3 standard errors from 0; {p}"
