@@ -54,8 +54,9 @@ class Person(mesa.Agent):
     def review(cls, model: FrictionModel, agents: mesa.agent.AgentSet) -> None:
         """Weekly review for every agent in ``agents`` (an AgentSet of this type).
 
-        Preferred allocation = logit over perceived marginal returns (bonus pull + norms),
-        pulled towards teammates' cooperative effort; each agent closes ``adapt_rate`` of the
+        Preferred allocation = the scenario's choice rule (``behaviour.choice_rule``) over
+        perceived marginal returns (bonus pull + norms), pulled towards teammates' cooperative
+        effort; each agent closes ``adapt_rate`` of the
         gap between its current and preferred allocation. The rule is the same for each agent
         and evaluated for the whole set at once.
         """
@@ -67,7 +68,7 @@ class Person(mesa.Agent):
             model.kpi_kind[idx],
             cls.elasticity,
             model.norms[idx],
-            b.bonus_salience * model.s.incentives.bonus_pool,
+            inc.bonus_scale(model.s),
         )
         if b.choice_rule == "logit":
             pref = inc.logit_shares(ret, b.logit_beta)
@@ -104,7 +105,7 @@ class SalesRep(Person):
 
     @property
     def handover_skill(self) -> float:
-        return float(self.model.rep_skill()[self.idx])
+        return float(self.model.rep_skill(np.array([self.idx]))[0])
 
     @classmethod
     def _review_extra(cls, model: FrictionModel, idx: np.ndarray) -> None:
@@ -116,7 +117,7 @@ class SalesRep(Person):
             model.beliefs[idx],
             model.attrib[idx],
             model.kpi_kind[idx],
-            b.bonus_salience * model.s.incentives.bonus_pool,
+            inc.bonus_scale(model.s),
             model.honesty[idx],
         )
         pref = b.overpromise_max / (1.0 + np.exp(-b.logit_beta * ret))

@@ -58,10 +58,6 @@ class DealBook:
             return np.zeros(size, dtype=bool)
         return np.zeros(size)
 
-    def column(self, name: str) -> np.ndarray:
-        """The arrived deals' values of one column (a view)."""
-        return getattr(self, name)[: self.n]
-
     def _grow(self, need: int) -> None:
         new_cap = max(need, int(self.cap * 1.5))
         for name in self.names:

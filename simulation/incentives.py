@@ -17,6 +17,8 @@ way towards it at each weekly review, so a new plan takes weeks to show.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 CORE, QUALITY, HELP, SLACK = range(4)
@@ -52,6 +54,12 @@ ELASTICITY_OPS = np.array(
 #: Believed effect of promise inflation on each KPI kind (per unit of inflation, relative):
 #: more wins raise bookings; for activated revenue the extra wins are outweighed by churn/rework.
 PROMISE_ELASTICITY = np.array([0.45, 0.0, -0.35, 0.0])
+
+
+def bonus_scale(s: Any) -> float:
+    """Return units per unit of bonus pull: salience times the pool (a 20% pool at the default
+    salience gives 1), for a scenario ``s``."""
+    return s.behaviour.bonus_salience * s.incentives.bonus_pool
 
 
 def peer_visibility(group_size: np.ndarray | float, half_size: float) -> np.ndarray:

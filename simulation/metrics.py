@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.deals import ACTIVATED, CHURNED, HANDOVER, LOST, ONBOARDING, OPEN
+from simulation.deals import ACTIVATED, CHURNED, HANDOVER, LOST, STAGE_NAMES
 
 if TYPE_CHECKING:
     from simulation.model import FrictionModel
@@ -86,7 +86,7 @@ STAGE_BOUNDS = {
 
 def compute_kpis(m: FrictionModel) -> dict[str, float]:
     """All KPIs of a finished run (measured window only)."""
-    from simulation.model import HC, LOSS_CATEGORIES
+    from simulation.model import HC, LOSS_COLUMNS
 
     d = m.deals
     w0 = m.warmup
@@ -95,7 +95,7 @@ def compute_kpis(m: FrictionModel) -> dict[str, float]:
     paid = m.hours.sum()
     by_cat = m.hours.sum(axis=0)
     share = {c: float(by_cat[i] / paid) for c, i in HC.items()}
-    lost_hours = sum(by_cat[HC[c]] for c in LOSS_CATEGORIES)
+    lost_per_person = m.hours[:, list(LOSS_COLUMNS)].sum(axis=1)
 
     decided = (d.closed >= w0) & ((d.stage == LOST) | (d.stage >= HANDOVER))
     won = decided & (d.stage >= HANDOVER)
@@ -103,19 +103,18 @@ def compute_kpis(m: FrictionModel) -> dict[str, float]:
     activated_in = (d.stage == ACTIVATED) & (d.done >= w0)
     act_cohort = won & (d.stage == ACTIVATED)
     churned_in = (d.stage == CHURNED) & (d.done >= w0)
-    entered = (d.ops_entry >= w0) & (d.ops_entry >= 0)
+    entered = d.ops_entry >= w0  # never-entered deals have ops_entry -1 < w0
     exc = entered & (d.n_exc > 0)
 
     salary_hour = np.where(m.is_rep, m.s.org.rep_salary, m.s.org.ops_salary) / (
         DAYS_PER_YEAR * HOURS_PER_DAY
     )
     loaded = salary_hour * m.s.org.loaded_cost_factor
-    loss_cols = [HC[c] for c in LOSS_CATEGORIES]
-    lost_cost = float((m.hours[:, loss_cols].sum(axis=1) * loaded).sum())
+    lost_cost = float((lost_per_person * loaded).sum())
     churn_value = float(d.value[churned_in].sum())
     pay = m.payouts.sum(axis=1)
     return {
-        "productivity_loss": float(lost_hours / paid),
+        "productivity_loss": float(lost_per_person.sum() / paid),
         "handover_churn": churn,
         "throughput": float(activated_in.sum() / (m.s.horizon_days / DAYS_PER_MONTH)),
         "win_rate": _ratio(won.sum(), decided.sum()),
@@ -172,7 +171,7 @@ def stage_table(m: FrictionModel) -> dict[str, dict[str, float]]:
     d = m.deals
     w0 = m.warmup
     won = (d.closed >= w0) & (d.stage >= HANDOVER)
-    entered = (d.ops_entry >= w0) & (d.ops_entry >= 0)
+    entered = d.ops_entry >= w0
     act = entered & (d.stage == ACTIVATED)
     # touch time of the sales stage: selling plus the documentation written while selling
     q_process = (d.sell_need[won] + d.doc_hours[won]) / HOURS_PER_DAY
@@ -203,22 +202,13 @@ def _stage(process: np.ndarray, total: np.ndarray, ok: np.ndarray) -> dict[str, 
     return {
         "process_days": p,
         "wait_days": _mean(np.maximum(total - process, 0.0)),
-        "pct_complete_accurate": _mean(ok.astype(float)) * 100.0 if len(ok) else float("nan"),
+        "pct_complete_accurate": _mean(ok.astype(float)) * 100.0,
     }
 
 
 def stage_counts(m: FrictionModel) -> dict[str, int]:
     """Leads by stage right now (conservation check)."""
-    c = m.deals.counts()
-    names = {
-        OPEN: "open",
-        LOST: "lost",
-        HANDOVER: "handover",
-        ONBOARDING: "onboarding",
-        ACTIVATED: "activated",
-        CHURNED: "churned",
-    }
-    return {names[i]: int(c[i]) for i in names}
+    return dict(zip(STAGE_NAMES, m.deals.counts().tolist(), strict=True))
 
 
 def _ratio(a: float, b: float) -> float:

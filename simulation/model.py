@@ -9,8 +9,9 @@ Daily schedule (see docs/ODD.md, "Process overview and scheduling"):
  1. roll-outs due today are applied (interventions);
  2. coaching sessions, payouts (every payout period) and the weekly review of plans;
  3. new leads arrive;
- 4. handovers due today go through the gate and red-flag check into an ops queue;
- 5. messages (chatter, questions, status chasers) and fixed overheads take their hours;
+ 4. handovers due today go through the gate and red-flag check into an ops queue (a deal won
+    today is handed over tomorrow at the earliest, even with the CRM trigger);
+ 5. fixed overheads, then messages (chatter, questions, status chasers), take their hours;
  6. the remaining hours are split by each person's plan: selling and documenting move open
     deals to a decision; ops hours serve their queue first come first served;
  7. every waiting customer faces the churn hazard;
@@ -185,11 +186,10 @@ class FrictionModel(mesa.Model):
         self.coaching_start = s.coaching.start_day
         # returns under the reference plan (100% individual pay, default pool): the anchor of
         # the budget choice rule, the same for every scenario
-        ref = Scenario().behaviour
-        pull = ref.bonus_salience * Scenario().incentives.bonus_pool
-        self.reference_returns = np.array(
-            [ref.norm_core + pull, ref.norm_quality, ref.norm_help, 0.0]
-        )
+        ref = Scenario()
+        pull = inc.bonus_scale(ref)
+        rb = ref.behaviour
+        self.reference_returns = np.array([rb.norm_core + pull, rb.norm_quality, rb.norm_help, 0.0])
 
     def _assign_champions(self, k: int) -> None:
         """Champions alternate between the departments: they translate in both directions."""
@@ -219,8 +219,7 @@ class FrictionModel(mesa.Model):
             self.queue_of_rep = team[: self.R].copy()
             self.ops_queue = team[self.R :].copy()
         self.team = team.astype(np.int64)
-        self.team_count = np.bincount(self.team, minlength=self.n_teams)
-        self.team_size_of = self.team_count[self.team].astype(float)
+        self.team_size_of = np.bincount(self.team, minlength=self.n_teams)[self.team].astype(float)
         self.cross_functional = st.kind != "silo"
         self.team_age = 0.0
         self.ops_per_queue = np.bincount(self.ops_queue, minlength=self.n_queues).astype(float)
@@ -289,10 +288,10 @@ class FrictionModel(mesa.Model):
         while self.interventions and self.interventions[0].day == d:
             self._apply(self.interventions.pop(0))
         overhead = np.zeros((self.N, len(HOUR_CATEGORIES)))
-        overhead[:, HC["learning"]] += self.pending_overhead
-        overhead[:, HC["rework"]] += self.pending_rework
-        self.pending_overhead = np.zeros(self.N)
-        self.pending_rework = np.zeros(self.N)
+        overhead[:, HC["learning"]] = self.pending_overhead
+        overhead[:, HC["rework"]] = self.pending_rework
+        self.pending_overhead[:] = 0.0
+        self.pending_rework[:] = 0.0
         self._coaching(d, overhead)
         self.asym_people = self._asymmetry()
         if self.period_days and d % s.incentives.payout_period_days == 0:
@@ -579,7 +578,7 @@ class FrictionModel(mesa.Model):
         d.rework_h[idx] = rework
         d.search_h[idx] = search
         d.work_total[idx] = base + rework + search
-        d.remaining[idx] = base + rework + search
+        d.remaining[idx] = d.work_total[idx]
         d.ready[idx] = sim_day + np.ceil(stall).astype(np.int64)
         d.seq[idx] = self.seq_counter + np.arange(k)
         self.seq_counter += k

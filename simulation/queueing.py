@@ -2,8 +2,9 @@
 
 A functional ops department is one pooled queue; cross-functional teams each serve their own
 queue with their own hours (pooling loss: one team can idle while another's customers wait).
-With all friction off this is a discrete-time M/G/1 queue per pool, so its waits can be checked
-against the Pollaczek-Khinchine formula.
+Each deal absorbs at most a fixed number of hours a day (the customer's pace), so a pool of
+``capacity`` hours behaves like ``capacity / cap`` parallel servers (M/G/c); with the cap lifted
+it is one server of rate ``capacity`` (M/G/1), whose waits the Pollaczek-Khinchine formula gives.
 """
 
 from __future__ import annotations
