@@ -11,15 +11,16 @@ REPS   ?= 10
 py312 = $(1) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-all lint bench baselines clean distclean
+.PHONY: help venv demo test test-all lint bench bench-simplex baselines clean distclean
 
 help:
 	@echo "make venv       create .venv (Python >= 3.12) and install the package with dev tools"
-	@echo "make demo       run baseline and playbook ($(REPS) replications) and compare them"
+	@echo "make demo       compare today's plan, 40/30/20/10 and the playbook ($(REPS) replications)"
 	@echo "make test       fast tests"
 	@echo "make test-all   all tests, including slow statistical ones"
 	@echo "make lint       ruff check and format check"
-	@echo "make bench      time one baseline run against a bare Mesa loop"
+	@echo "make bench      model speed, parallel efficiency and sweep memory benchmarks"
+	@echo "make bench-simplex  time the bundled 286-mix bonus simplex sweep (about 3 minutes)"
 	@echo "make baselines  refresh tests/baseline_kpis.json after an intended model change"
 	@echo "make clean      remove caches and build files (distclean also removes .venv)"
 
@@ -36,13 +37,13 @@ $(STAMP): pyproject.toml
 	  echo "error: $(VENV) was created with Python < 3.12; run 'make distclean' and retry" >&2; \
 	  exit 1; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,distributed]'
 	touch $(STAMP)
 
 demo: venv
-	$(BIN)/friction run scenarios/baseline.yaml --reps $(REPS)
-	$(BIN)/friction run scenarios/playbook.yaml --reps $(REPS)
-	$(BIN)/python -m simulation.demo scenarios/baseline.yaml scenarios/playbook.yaml --reps $(REPS)
+	rm -rf results/demo
+	$(BIN)/friction compare scenarios/baseline.yaml scenarios/blended_40_30_20_10.yaml \
+	  scenarios/playbook.yaml --reps $(REPS) --out results/demo
 
 test: venv
 	$(BIN)/python -m pytest -q
@@ -52,6 +53,10 @@ test-all: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_sweep.py
+
+bench-simplex: venv
+	$(BIN)/python benchmarks/bench_sweep.py --simplex
 
 baselines: venv
 	$(BIN)/python tests/test_baselines.py --update

@@ -1,4 +1,4 @@
-"""``friction``: validate scenarios, run replications, list the levers.
+"""``friction``: validate scenarios, run and compare them, sweep levers, list the levers.
 
 User errors (a bad scenario, a bad option) print ``error: <one paragraph>`` and exit 2; only a
 bug in the program prints a traceback (exit 1). A strategist should never have to read a Python
@@ -11,14 +11,17 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import textwrap
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 from simulation.config import Scenario, get_dotted, lever_keys, lever_table
+from simulation.design import SweepAborted
 from simulation.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
 from simulation.tables import WIDTH, format_summary, format_table, format_value
 
@@ -27,7 +30,9 @@ PROG = "friction"
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
+RESULTS = Path("results")
 
 
 class UsageError(Exception):
@@ -201,6 +206,288 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------------------------
+# Sweeps and comparisons (both write a results folder)
+# --------------------------------------------------------------------------------------------
+
+
+def _value_columns() -> list[str]:
+    from simulation import metrics
+
+    return [*metrics.KPIS, *metrics.payout_columns()]
+
+
+@contextmanager
+def _progress_bar(total: int, desc: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (runs done, rate, time left); silent when not a terminal."""
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread, so worker processes can be forked safely
+    bar = tqdm(total=total, desc=desc, unit="run", disable=None, file=sys.stderr, smoothing=0.05,
+               dynamic_ncols=True)  # fmt: skip
+    state = {"shown": 0}
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - state["shown"])
+        state["shown"] = done
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler's stop, ``kill``) stops a sweep like Ctrl-C: saved runs stay saved."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m}m{s:02d}s" if m else f"{seconds:.1f}s"
+
+
+def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[str]) -> Any:
+    """Open the results folder, run what is pending, and report interruption or failures."""
+    from simulation.execute import run_design
+    from simulation.model import DAILY_SERIES
+    from simulation.store import ResultsStore
+
+    store = ResultsStore.open(
+        out, design, _value_columns(), DAILY_SERIES, resume=args.resume, command=argv
+    )
+    try:
+        todo = len(store.pending())
+        with _sigterm_as_interrupt(), _progress_bar(todo, design.name) as progress:
+            summary = run_design(
+                design,
+                store,
+                workers=args.workers,
+                executor=getattr(args, "executor", "local"),
+                address=getattr(args, "address", None),
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: {len(store.done)} of {design.n_runs} runs are saved in {out}; run "
+            "the same command with --resume to finish",
+            file=sys.stderr,
+        )
+        raise _Interrupted from None
+    finally:
+        store.close()
+    return summary
+
+
+class _Interrupted(Exception):
+    """A sweep stopped by the user after its message was printed (exit 130)."""
+
+
+def _failures_note(summary: Any, out: Path) -> str:
+    return (
+        f"{summary.failed} run(s) raised an error and are not in the results; their tracebacks "
+        f"are in {out / 'failures'}. Fix the cause, then rerun with --resume to run only those."
+    )
+
+
+def _short_key(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+def describe_point(values: dict[str, Any]) -> str:
+    """A design point in a few words: a bonus mix as 40/30/20/10, other levers as key=value."""
+    from simulation.design import WEIGHT_KEYS
+
+    parts = []
+    if all(k in values for k in WEIGHT_KEYS):
+        mix = "/".join(f"{values[k] * 100:.0f}" for k in WEIGHT_KEYS)
+        parts.append(f"mix {mix}")
+    parts += [
+        f"{_short_key(k)}={format_value(v)}" for k, v in values.items() if k not in WEIGHT_KEYS
+    ]
+    return ", ".join(parts)
+
+
+HEADLINE = ("productivity_loss", "handover_churn", "throughput", "win_rate", "lead_time_days",
+            "revenue", "bonus_cost")  # fmt: skip
+
+
+def render_sweep(design: Any, summary: Any, out: Path) -> str:
+    """What a sweep produced: size, time, where, and the best and worst design point per KPI."""
+    import pyarrow.parquet as pq
+
+    from simulation.compare import format_kpi_value
+
+    kpis = kpi_registry()
+    lines = [
+        f"Sweep {design.name}: {summary.done} of {summary.n_runs} runs ({len(design.points)} "
+        f"design points x {design.replications} replications), seed {design.seed}.",
+        f"This session ran {summary.ran} runs in {_duration(summary.seconds)}"
+        + (
+            f" ({summary.rate:.1f} runs/s, {summary.workers} worker(s), {summary.executor})."
+            if summary.ran
+            else "."
+        ),
+        f"Results: {out}/ (runs.parquet, points.parquet, manifest.json"
+        + (", daily.parquet)" if design.daily else ")"),
+    ]
+    points_path = out / "points.parquet"
+    if points_path.exists() and len(design.points) > 1:
+        table = pq.read_table(points_path).to_pylist()
+        rows = []
+        for name in HEADLINE:
+            kpi = kpis[name]
+            usable = [r for r in table if r[f"{name}_mean"] is not None
+                      and not math.isnan(r[f"{name}_mean"])]  # fmt: skip
+            if not usable:
+                continue
+            sign = -1 if kpi.better == "higher" else 1
+            ranked = sorted(usable, key=lambda r: sign * r[f"{name}_mean"])
+            row = [kpi.label]
+            for r in (ranked[0], ranked[-1]):
+                row.append(format_kpi_value(kpi, r[f"{name}_mean"]))
+                row.append(describe_point({c: r[c] for c in design.columns}))
+            rows.append(row)
+        lines += [
+            "",
+            "Best and worst design points (means over replications; intervals in points.parquet):",
+            format_table(
+                ["KPI", "best", "at", "worst", "at"], rows, right=(1, 3), wrap={2: 26, 4: 26}
+            ),
+        ]
+    if summary.failed:
+        lines += ["", _failures_note(summary, out)]
+    return "\n".join(lines)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a sweep file into a results folder (resumable)."""
+    from simulation.design import load_sweep, slug
+
+    design = load_sweep(Path(args.sweep), replications=args.reps, seed=args.seed,
+                        daily=True if args.daily else None)  # fmt: skip
+    out = Path(args.out) if args.out else RESULTS / slug(design.name)
+    summary = _execute(args, design, out, [PROG, "sweep", *args.argv])
+    print(render_sweep(design, summary, out))
+    return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
+
+
+def comparison_from_store(out: Path) -> dict[str, Any]:
+    """Paired comparison of a compare results folder (its runs.parquet and manifest)."""
+    import pyarrow.parquet as pq
+
+    from simulation.compare import compare_values
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    labels = manifest["config"]["labels"]
+    kpis = list(kpi_registry())
+    table = pq.read_table(out / "runs.parquet").to_pylist()
+    values: dict[str, dict[str, list[float]]] = {}
+    reps = sorted({r["replication"] for r in table})
+    seeds = sorted({(r["replication"], r["seed"]) for r in table})
+    for label in labels:
+        rows = {r["replication"]: r for r in table if r["scenario"] == label}
+        missing = [i for i in reps if i not in rows]
+        if missing:
+            raise UsageError(
+                f"{out}: scenario '{label}' has no result for replication(s) {missing} (failed "
+                "runs); a paired comparison needs every replication of every scenario"
+            )
+        values[label] = {k: [rows[i][k] for i in reps] for k in kpis}
+    result = compare_values(values, labels, kpis, [s for _, s in seeds])
+    result["seed"] = manifest["seeds"]["root_entropy"]
+    result["results"] = str(out)
+    return result
+
+
+def _percent(p: float | None) -> str:
+    if p is None or math.isnan(p):
+        return "n/a"
+    return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{p:.0%}"
+
+
+def render_compare(result: dict[str, Any]) -> str:
+    """Tables of paired differences against the first scenario, then the verdict lines."""
+    from simulation.compare import display_unit, format_kpi_value
+
+    kpis = kpi_registry()
+    base = result["baseline"]
+    lines = [
+        f"Comparison on common random numbers: {result['replications']} replications of each "
+        f"scenario, root seed {result['seed']}; every scenario faces the same customers.",
+        f"Results: {result['results']}/",
+    ]
+    for label in result["scenarios"][1:]:
+        rows = []
+        for name, d in result["differences"][label].items():
+            kpi = kpis.get(name)
+            lo = format_kpi_value(kpi, d["ci_low"], diff=True, unit=False)
+            hi = format_kpi_value(kpi, d["ci_high"], diff=True, unit=False)
+            rows.append(
+                [
+                    kpi.label if kpi else name,
+                    (kpi.unit if kpi and kpi.unit.startswith("currency") else display_unit(kpi))
+                    or "-",
+                    format_kpi_value(kpi, d["base_mean"], unit=False),
+                    format_kpi_value(kpi, d["mean"], unit=False),
+                    format_kpi_value(kpi, d["diff"], diff=True, unit=False),
+                    f"[{lo}, {hi}]",
+                    _percent(d["p_better"]),
+                ]
+            )
+        lines += [
+            "",
+            f"{label} against {base}",
+            format_table(
+                ["KPI", "unit", base, label, "difference", "95% interval", "P(better)"],
+                rows,
+                right=(2, 3, 4, 5, 6),
+                wrap={0: 22, 1: 20, 2: 20, 3: 20},
+            ),
+            "",
+            "In plain words:",
+        ]
+        for text in result["verdicts"][label]:
+            lines.append(textwrap.fill(text, WIDTH, initial_indent="- ", subsequent_indent="  "))
+    lines += [
+        "",
+        "Differences are paired (same seeds); differences of % are in percentage points; "
+        "intervals are\nStudent-t 95%; P(better) is the chance the true difference is in the "
+        "KPI's good direction.",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run scenarios on common random numbers and report paired differences against the first."""
+    from simulation.design import compare_design, slug
+    from simulation.store import _json_bytes, atomic_write
+
+    overrides = _overrides(args.set)
+    scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
+    design = compare_design(scenarios, args.reps, args.seed)
+    design.sources = {f"scenario{i}": str(Path(p).resolve()) for i, p in enumerate(args.scenarios)}
+    design.config["overrides"] = overrides
+    out = Path(args.out) if args.out else RESULTS / slug(f"compare-{design.name}", 80)
+    summary = _execute(args, design, out, [PROG, "compare", *args.argv])
+    if summary.failed:
+        print(_failures_note(summary, out), file=sys.stderr)
+        return EXIT_RUNS_FAILED
+    result = comparison_from_store(out)
+    atomic_write(out / "comparison.json", _json_bytes(result))
+    print(dump_json(result) if args.json else render_compare(result))
+    return EXIT_OK
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """Every lever a scenario can set, with default, range, unit and meaning."""
     table = lever_table()
@@ -227,12 +514,23 @@ def cmd_levers(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+def _add_results_args(p: argparse.ArgumentParser, default_out: str) -> None:
+    from simulation.execute import default_workers
+
+    p.add_argument("--workers", type=int_at_least(1), default=default_workers(),
+                   help="worker processes (default: all cores)")  # fmt: skip
+    p.add_argument("--out", metavar="DIR", help=f"results folder (default {default_out})")
+    p.add_argument("--resume", action="store_true",
+                   help="finish (or reuse) the results already in the folder")  # fmt: skip
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog=PROG,
         description="Agent-based simulation of Sales/Operations friction: test bonus plans, "
         "team structures and handover rules before rolling them out.",
-        epilog="Exit codes: 0 success, 1 internal error, 2 invalid input, 130 interrupted.",
+        epilog="Exit codes: 0 success, 1 internal error, 2 invalid input, 3 some runs failed "
+        "(the rest are saved), 130 interrupted.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -246,6 +544,36 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--seed", type=int_at_least(0), default=1, help="root random seed (default 1)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "compare",
+        help="run scenarios on the same seeds and report paired differences against the first",
+    )
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="scenario YAML files; the first is the baseline")  # fmt: skip
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a lever in every scenario (repeatable; the value is read as YAML)",
+    )
+    p.add_argument("--reps", type=int_at_least(1), default=10, help="replications (default 10)")
+    p.add_argument("--seed", type=int_at_least(0), default=1, help="root random seed (default 1)")
+    _add_results_args(p, "results/compare-<names>")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("sweep", help="run a sweep file (grids, bonus simplex, sampled designs)")
+    p.add_argument("sweep", help="sweep YAML file")
+    p.add_argument("--reps", type=int_at_least(1), help="replications (default: the file's)")
+    p.add_argument("--seed", type=int_at_least(0), help="root random seed (default: the file's)")
+    p.add_argument("--daily", action="store_true", help="also record daily series of every run")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or Dask distributed")  # fmt: skip
+    p.add_argument("--address", metavar="tcp://HOST:PORT",
+                   help="Dask scheduler to use (default: start a local cluster)")  # fmt: skip
+    _add_results_args(p, "results/<sweep name>")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("levers", help="list every lever with default, range, unit and meaning")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -262,6 +590,11 @@ def guarded(body: Callable[[], int]) -> int:
         code = body()
         sys.stdout.flush()
         return code
+    except _Interrupted:
+        return EXIT_INTERRUPTED
+    except SweepAborted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     except (ScenarioError, UsageError) as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
@@ -296,9 +629,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError(
-                f"no command given; choose one of validate, run, levers "
+                f"no command given; choose one of validate, run, compare, sweep, levers "
                 f"(run '{PROG} --help' for usage)"
             )
+        args.argv = list(argv if argv is not None else sys.argv[1:])[1:]
         return args.func(args)
 
     return guarded(body)

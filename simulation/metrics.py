@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.deals import ACTIVATED, CHURNED, HANDOVER, LOST, STAGE_NAMES
+from simulation.incentives import COMPONENTS
 
 if TYPE_CHECKING:
     from simulation.model import FrictionModel
@@ -134,6 +135,39 @@ def compute_kpis(m: FrictionModel) -> dict[str, float]:
         "payout_rep_mean": float(pay[: m.R].mean() / years),
         "payout_ops_mean": float(pay[m.R :].mean() / years),
     }
+
+
+#: Who gains and who loses: per-run payout summaries by role, all in currency/year per person.
+PAY_ROLES = ("rep", "ops")
+PAY_QUANTILES = (10, 50, 90)
+PAY_COMPONENTS = COMPONENTS  # the columns of model.payouts
+
+
+def payout_columns() -> list[str]:
+    """Column names of :func:`payout_summary`, in order."""
+    cols = []
+    for role in PAY_ROLES:
+        cols += [f"pay_{role}_p{q}" for q in PAY_QUANTILES]
+        cols += [f"pay_{role}_{c}" for c in PAY_COMPONENTS]
+    return cols
+
+
+def payout_summary(m: FrictionModel) -> dict[str, float]:
+    """Distribution of annual bonus per person by role (10th/50th/90th percentile) and the mean
+    paid by each bonus component, so a report can show who gains and who loses under a plan.
+
+    The role means are the KPIs ``payout_rep_mean`` and ``payout_ops_mean``.
+    """
+    years = m.s.horizon_days / DAYS_PER_YEAR
+    out: dict[str, float] = {}
+    for role, rows in (("rep", slice(0, m.R)), ("ops", slice(m.R, m.N))):
+        pay = m.payouts[rows] / years
+        total = pay.sum(axis=1)
+        for q, v in zip(PAY_QUANTILES, np.percentile(total, PAY_QUANTILES), strict=True):
+            out[f"pay_{role}_p{q}"] = float(v)
+        for c, v in zip(PAY_COMPONENTS, pay.mean(axis=0), strict=True):
+            out[f"pay_{role}_{c}"] = float(v)
+    return out
 
 
 def handover_churn(closed: np.ndarray, done: np.ndarray, stage: np.ndarray, end: int) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 from simulation.analysis import summarise
 from simulation.config import Scenario
 
-__all__ = ["replication_seeds", "run_one", "run_replications"]
+__all__ = ["replication_seeds", "run_one", "run_record", "run_replications", "value_bounds"]
 
 #: Called after each finished replication with (done, total); the CLI uses it for progress.
 Progress = Callable[[int, int], None]
@@ -58,6 +58,24 @@ def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
     }
 
 
+def run_record(scenario: Scenario, seed: int, daily: bool = False) -> dict[str, Any]:
+    """One run as a results-store record: ``{"values": {kpi or payout column: float},
+    "daily": {series: array} | None}``. Daily series cover every day, warm-up included
+    (``day`` < 0 in the warm-up)."""
+    from simulation import metrics
+    from simulation.model import DAILY_SERIES, FrictionModel
+
+    model = FrictionModel(scenario=scenario, rng=seed)
+    model.run()
+    values = {name: float(v) for name, v in model.kpis.items()}
+    values.update(metrics.payout_summary(model))
+    series = None
+    if daily:
+        mv = model.datacollector.model_vars
+        series = {name: np.asarray(mv[name], dtype=float) for name in DAILY_SERIES}
+    return {"values": values, "daily": series}
+
+
 def run_replications(
     scenario: Scenario, reps: int, seed: int, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -80,7 +98,7 @@ def run_replications(
         "seed": seed,
         "reps": reps,
         "kpis": {
-            k: summarise((r["kpis"][k] for r in runs), bounds=_kpi_bounds(k)) for k in kpi_names
+            k: summarise((r["kpis"][k] for r in runs), bounds=value_bounds(k)) for k in kpi_names
         },
         "stages": {
             stage: {
@@ -93,11 +111,14 @@ def run_replications(
     }
 
 
-def _kpi_bounds(name: str) -> tuple[float, float]:
+def value_bounds(name: str) -> tuple[float, float]:
+    """The values a run's KPI or payout column can take (payouts are >= 0)."""
     from simulation.metrics import KPIS
 
     kpi = KPIS.get(name)
-    return kpi.bounds if kpi is not None else (-math.inf, math.inf)
+    if kpi is not None:
+        return kpi.bounds
+    return (0.0, math.inf) if name.startswith("pay_") else (-math.inf, math.inf)
 
 
 def _stage_bounds(metric: str) -> tuple[float, float]:

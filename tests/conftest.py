@@ -114,3 +114,30 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> type[FakeModel]:
 def fake_kpis(fake_model: type[FakeModel]) -> dict[str, FakeKPI]:
     """The stand-in KPI registry (implies the stand-in model)."""
     return FAKE_KPIS
+
+
+TINY_SCENARIO = """\
+    name: tiny
+    description: A small, short organisation so store and executor tests run in milliseconds.
+    horizon_days: 30
+    warmup_days: 5
+    org: {sales_reps: 6, ops_staff: 4}
+    structure: {team_size: 5}
+"""
+
+TINY_SWEEP = """\
+    name: tiny sweep
+    base: tiny.yaml
+    replications: 2
+    seed: 7
+    axes:
+      structure.team_size: [4, 5]
+      incentives.weights: {simplex: 0.5}
+"""
+
+
+@pytest.fixture
+def tiny_sweep(write_yaml: Callable[[str, str], Path]) -> Path:
+    """A 40-run sweep (2 team sizes x 10 bonus mixes x 2 replications) of a tiny scenario."""
+    write_yaml("tiny.yaml", TINY_SCENARIO)
+    return write_yaml("tiny_sweep.yaml", TINY_SWEEP)

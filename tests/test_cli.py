@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation import cli, demo
+from simulation import cli
 from simulation.config import lever_keys
 from simulation.runner import replication_seeds
 
@@ -245,24 +245,6 @@ def test_json_writes_nan_as_null():
         "a": None,
         "b": [None, 1.5],
     }
-
-
-def test_demo_compares_on_same_seeds(capsys, write_yaml, fake_model):
-    base = write_yaml("base.yaml", "{}\n")
-    alt = write_yaml("alt.yaml", "incentives:\n  weights: {individual: 0.5, team: 0.5}\n")
-    code = demo.main([str(base), str(alt), "--reps", "3"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert "alt vs base" in out
-    throughput = next(line for line in out.splitlines() if line.startswith("Throughput"))
-    assert "better" in throughput  # the stand-in raises throughput with team pay
-    loss = next(line for line in out.splitlines() if line.startswith("Productivity loss"))
-    assert "better" in loss  # lower is better for a loss
-
-
-def test_demo_bad_file_exits_2(capsys, tmp_path):
-    code = demo.main([str(tmp_path / "none.yaml"), str(tmp_path / "none.yaml")])
-    assert code == 2 and capsys.readouterr().err.startswith("error: ")
 
 
 @pytest.mark.needs_model

@@ -1,0 +1,480 @@
+"""Sweep files and experimental designs: which scenarios a sweep runs, and with which seeds.
+
+A sweep file names a base scenario and a set of *axes*; the axes are crossed with each other and
+every combination (a *design point*) is run ``replications`` times. Four kinds of axis:
+
+``key: [v1, v2, ...]``
+    a grid over one public lever (``structure.team_size: [4, 8, 12]``).
+``incentives.weights: {simplex: 0.1}``
+    every bonus mix on a lattice of the weight simplex (286 mixes at 0.1); ``keep: faces`` keeps
+    the mixes with at least one weight at zero, ``keep: interior`` the others, and ``fix`` pins
+    components (``fix: {silo_buster: 0}``).
+``label: {sample: lhs | sobol, n: N, ranges: {key: [low, high], ...}}``
+    a space-filling sample over ranges of several levers at once (uncertain behaviour
+    parameters): scrambled Sobol points or a Latin hypercube, seeded from the sweep seed.
+``label: {points: [{key: value, ...}, ...]}``
+    explicit linked settings (``structure.kind`` and ``structure.team_size`` together, because a
+    pod of 12 is not a pod).
+
+Everything is validated before any run: a malformed file, an unknown key, a value out of range
+or a design point the scenario schema rejects raises :class:`SweepError` naming the field.
+
+Seeds. Replication ``r`` of every design point uses the same seed,
+``SeedSequence(entropy=seed, spawn_key=(r,))``: design points are compared on common random
+numbers (a smoother map, sharper differences), and the seed of replication ``r`` equals the seed
+``friction run --seed S`` gives its replication ``r``, so any single run can be rerun alone.
+``common_random_numbers: false`` gives every run its own stream instead
+(``spawn_key=(run_id,)``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from simulation.config import Scenario, describe_errors, lever_keys, set_dotted
+from simulation.loader import ScenarioError, load_scenario, read_yaml, scenario_hash
+
+__all__ = [
+    "WEIGHT_KEYS",
+    "Design",
+    "Point",
+    "SweepAborted",
+    "SweepError",
+    "SweepSpec",
+    "build_design",
+    "load_sweep",
+    "run_seed",
+    "simplex_mixes",
+    "slug",
+]
+
+WEIGHTS = "incentives.weights"
+WEIGHT_PARTS = ("individual", "team", "company", "silo_buster")
+WEIGHT_KEYS = tuple(f"{WEIGHTS}.{p}" for p in WEIGHT_PARTS)
+MAX_RUNS = 1_000_000  # a design this big is almost certainly a typo (a step of 0.001)
+DESIGN_SAMPLER_TAG = 0x5EED  # spawn key of the sampler's stream, apart from every run's seeds
+
+
+class SweepError(ScenarioError):
+    """A user error in a sweep file or sweep options (exit 2)."""
+
+
+class SweepAborted(RuntimeError):
+    """A sweep stopped before the end (a worker died); finished runs are saved (exit 1)."""
+
+
+def slug(text: str, max_len: int = 60) -> str:
+    """A safe folder or file name: lower case letters, digits, ``-`` and ``_`` only."""
+    s = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+    return s[:max_len].strip("-_") or "unnamed"
+
+
+# --------------------------------------------------------------------------------------------
+# The sweep file
+# --------------------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SimplexAxis(_Strict):
+    simplex: float = Field(gt=0, le=0.5, description="lattice step; 1/step must be a whole number")
+    keep: Literal["all", "faces", "interior"] = "all"
+    fix: dict[Literal["individual", "team", "company", "silo_buster"], float] = {}
+
+    @field_validator("simplex")
+    @classmethod
+    def _divides_one(cls, step: float) -> float:
+        n = round(1 / step)
+        if abs(n * step - 1) > 1e-9:
+            raise ValueError(f"1/step must be a whole number (0.1, 0.05, 0.25), got {step:g}")
+        return step
+
+
+class SampleAxis(_Strict):
+    sample: Literal["lhs", "sobol"]
+    n: int = Field(ge=2, le=100_000)
+    ranges: dict[str, tuple[float, float]] = Field(min_length=1)
+
+    @field_validator("ranges")
+    @classmethod
+    def _ordered(cls, ranges: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for key, (lo, hi) in ranges.items():
+            if not lo < hi:
+                raise ValueError(f"range of '{key}' must have low < high, got [{lo:g}, {hi:g}]")
+        return ranges
+
+
+class PointsAxis(_Strict):
+    points: list[dict[str, Any]] = Field(min_length=1)
+
+
+class SweepSpec(_Strict):
+    """A sweep file, validated (paths still relative to the file)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    description: str = ""
+    base: str = Field(min_length=1, description="scenario file, relative to the sweep file")
+    replications: int = Field(ge=1, le=10_000)
+    seed: int = Field(ge=0, lt=2**63)
+    axes: dict[str, Any] = Field(min_length=1)
+    daily: bool = False
+    common_random_numbers: bool = True
+
+
+# --------------------------------------------------------------------------------------------
+# Designs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    """One design point: the values it sets (dotted keys) and the scenario they give."""
+
+    index: int
+    values: dict[str, Any]
+    scenario: Scenario
+
+
+@dataclass
+class Design:
+    """A validated sweep: its points, seeds and the config that defines it."""
+
+    name: str
+    kind: Literal["sweep", "compare"]
+    points: list[Point]
+    replications: int
+    seed: int
+    columns: list[str]  # one column per axis key, in order
+    config: dict[str, Any]  # everything that defines the runs (hashed for resume)
+    daily: bool = False
+    common_random_numbers: bool = True
+    sources: dict[str, str] = field(default_factory=dict)  # files read, for the manifest
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points) * self.replications
+
+    @property
+    def config_hash(self) -> str:
+        return _hash(self.config)
+
+    def point_of(self, run_id: int) -> tuple[int, int]:
+        """``(point index, replication)`` of a run id (runs are numbered point by point)."""
+        return divmod(run_id, self.replications)
+
+    def seed_of(self, run_id: int) -> int:
+        _, rep = self.point_of(run_id)
+        return run_seed(self.seed, run_id, rep, self.common_random_numbers)
+
+
+def run_seed(root: int, run_id: int, replication: int, common: bool = True) -> int:
+    """The seed of one run: from the replication (common random numbers) or the run id."""
+    index = replication if common else run_id
+    state = np.random.SeedSequence(entropy=root, spawn_key=(index,)).generate_state(1, np.uint64)
+    return int(state[0]) >> 1
+
+
+def _hash(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def simplex_mixes(
+    step: float, keep: str = "all", fix: Mapping[str, float] | None = None
+) -> list[dict[str, float]]:
+    """Every mix of the four weights on a lattice of ``step`` (exact fractions, then floats).
+
+    ``step=0.1`` gives C(13, 3) = 286 mixes. Values are rounded from exact fractions, so each mix
+    sums to 1 within float precision and 0.3 is 0.3, not 0.30000000000000004.
+    """
+    n = round(1 / step)
+    fix = dict(fix or {})
+    mixes = []
+    for a in range(n, -1, -1):  # today's plan (all individual) first
+        for b in range(n + 1 - a):
+            for c in range(n + 1 - a - b):
+                parts = (a, b, c, n - a - b - c)
+                mix = {
+                    name: float(round(Fraction(k, n), 12))
+                    for name, k in zip(WEIGHT_PARTS, parts, strict=True)
+                }
+                zeros = sum(k == 0 for k in parts)
+                if keep == "faces" and zeros == 0:
+                    continue
+                if keep == "interior" and zeros > 0:
+                    continue
+                if any(abs(mix[k] - v) > 1e-9 for k, v in fix.items()):
+                    continue
+                mixes.append(mix)
+    return mixes
+
+
+def _sample(axis: SampleAxis, seed: int, label: str) -> list[dict[str, float]]:
+    from scipy.stats import qmc
+
+    keys = list(axis.ranges)
+    rng = np.random.default_rng(
+        np.random.SeedSequence(entropy=seed, spawn_key=(DESIGN_SAMPLER_TAG,))
+    )
+    if axis.sample == "sobol":
+        m = math.log2(axis.n)
+        if m != int(m):
+            raise SweepError(
+                f"axes.{label}.n: a Sobol sample needs a power of two (16, 32, 64, ...) to keep "
+                f"its balance, got {axis.n}; use sample: lhs for other sizes"
+            )
+        unit = qmc.Sobol(d=len(keys), scramble=True, rng=rng).random_base2(int(m))
+    else:
+        unit = qmc.LatinHypercube(d=len(keys), rng=rng).random(axis.n)
+    lo = np.array([axis.ranges[k][0] for k in keys])
+    hi = np.array([axis.ranges[k][1] for k in keys])
+    scaled = qmc.scale(unit, lo, hi)
+    return [{k: float(v) for k, v in zip(keys, row, strict=True)} for row in scaled]
+
+
+def _check_keys(keys: list[str], where: str) -> None:
+    public = set(lever_keys())
+    for key in keys:
+        if key not in public:
+            close = sorted(k for k in public if k.split(".")[-1] == key.split(".")[-1])
+            hint = (
+                f"; did you mean {', '.join(close)}?"
+                if close
+                else ("; run 'friction levers' for the list")
+            )
+            raise SweepError(f"{where}: '{key}' is not a lever{hint}")
+
+
+def _integer_keys() -> set[str]:
+    from simulation.config import lever_table
+
+    return {r["key"] for r in lever_table() if r["type"] == "int"}
+
+
+def _axis_settings(label: str, axis: Any, seed: int) -> list[dict[str, Any]]:
+    """The settings (dotted key -> value) one axis takes, in order."""
+    where = f"axes.{label}"
+    if isinstance(axis, list):
+        _check_keys([label], where)
+        if not axis:
+            raise SweepError(f"{where}: give at least one value")
+        return [{label: v} for v in axis]
+    if isinstance(axis, SimplexAxis):
+        if label != WEIGHTS:
+            raise SweepError(
+                f"{where}: a simplex axis is only for '{WEIGHTS}' (the four bonus weights)"
+            )
+        n = round(1 / axis.simplex)
+        if math.comb(n + 3, 3) > MAX_RUNS:
+            raise SweepError(
+                f"{where}.simplex: a step of {axis.simplex:g} gives {math.comb(n + 3, 3)} mixes, "
+                f"more than the limit of {MAX_RUNS} runs; use a step of 0.01 or more"
+            )
+        mixes = simplex_mixes(axis.simplex, axis.keep, axis.fix)
+        if not mixes:
+            raise SweepError(f"{where}: keep/fix leave no mix on the simplex")
+        return [{f"{WEIGHTS}.{k}": v for k, v in mix.items()} for mix in mixes]
+    if isinstance(axis, SampleAxis):
+        _check_keys(list(axis.ranges), f"{where}.ranges")
+        ints = _integer_keys()
+        rows = _sample(axis, seed, label)
+        return [{k: (round(v) if k in ints else v) for k, v in row.items()} for row in rows]
+    assert isinstance(axis, PointsAxis)
+    keys = list(dict.fromkeys(k for p in axis.points for k in p))
+    _check_keys(keys, f"{where}.points")
+    for i, p in enumerate(axis.points):
+        missing = [k for k in keys if k not in p]
+        if missing:
+            raise SweepError(
+                f"{where}.points[{i}]: every point must set the same keys; missing "
+                f"{', '.join(missing)}"
+            )
+    return [dict(p) for p in axis.points]
+
+
+AXIS_KINDS: dict[str, type[_Strict]] = {
+    "simplex": SimplexAxis,
+    "sample": SampleAxis,
+    "points": PointsAxis,
+}
+
+
+def _describe(exc: ValidationError, where: str, model: type[BaseModel]) -> str:
+    """Pydantic errors as ``where.dotted.path: rule``; unknown keys list the valid ones."""
+    lines = []
+    for err in exc.errors():
+        path = where
+        for part in err["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+            msg = f"unknown key; valid keys here: {', '.join(model.model_fields)}"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{path}: {msg}")
+    return "; ".join(lines)
+
+
+def parse_axis(label: str, raw: Any) -> list[Any] | SimplexAxis | SampleAxis | PointsAxis:
+    """One axis of a sweep file: a list of values, or a mapping naming its kind."""
+    where = f"axes.{label}"
+    if isinstance(raw, list):
+        return raw
+    if isinstance(raw, dict):
+        kinds = [k for k in AXIS_KINDS if k in raw]
+        if len(kinds) == 1:
+            model = AXIS_KINDS[kinds[0]]
+            try:
+                return model.model_validate(raw)
+            except ValidationError as exc:
+                raise SweepError(_describe(exc, where, model)) from None
+    raise SweepError(
+        f"{where}: expected a list of values ([4, 8, 12]) or a mapping with exactly one of "
+        f"simplex:, sample: or points:, got {raw!r}"
+    )
+
+
+def _point_error(where: str, exc: Exception) -> SweepError:
+    if isinstance(exc, ValidationError):
+        detail = "; ".join(describe_errors(exc))
+    else:
+        detail = str(exc.args[0]) if exc.args else str(exc)
+    return SweepError(f"{where}: {detail}")
+
+
+def build_design(spec: SweepSpec, base: Scenario, sources: dict[str, str] | None = None) -> Design:
+    """Cross the axes and validate every design point against the scenario schema."""
+    per_axis = [
+        _axis_settings(label, parse_axis(label, axis), spec.seed)
+        for label, axis in spec.axes.items()
+    ]
+    n_points = math.prod(len(a) for a in per_axis)
+    if n_points * spec.replications > MAX_RUNS:
+        raise SweepError(
+            f"axes: {n_points} design points x {spec.replications} replications = "
+            f"{n_points * spec.replications} runs, more than the limit of {MAX_RUNS}; "
+            "use a coarser grid or a sampled design"
+        )
+    keys_by_axis = [list(dict.fromkeys(k for s in a for k in s)) for a in per_axis]
+    seen: dict[str, str] = {}
+    for label, keys in zip(spec.axes, keys_by_axis, strict=True):
+        for k in keys:
+            if k in seen:
+                raise SweepError(
+                    f"axes.{label}: '{k}' is already set by axes.{seen[k]}; a lever can be on "
+                    "one axis only"
+                )
+            seen[k] = label
+    columns = [k for keys in keys_by_axis for k in keys]
+    points = []
+    for index, combo in enumerate(itertools.product(*per_axis)):
+        values: dict[str, Any] = {}
+        for setting in combo:
+            values.update(setting)
+        data = base.model_dump()
+        try:
+            for key, value in values.items():
+                set_dotted(data, key, value)
+            scenario = Scenario.model_validate(data)
+        except (ValidationError, KeyError, ValueError) as exc:
+            shown = ", ".join(f"{k}={v}" for k, v in values.items())
+            raise _point_error(f"design point {index} ({shown})", exc) from None
+        points.append(Point(index=index, values=values, scenario=scenario))
+    config = {
+        "kind": "sweep",
+        "name": spec.name,
+        "spec": spec.model_dump(mode="json"),
+        "base_scenario": base.model_dump(mode="json"),
+        "base_hash": scenario_hash(base),
+    }
+    return Design(
+        name=spec.name,
+        kind="sweep",
+        points=points,
+        replications=spec.replications,
+        seed=spec.seed,
+        columns=columns,
+        config=config,
+        daily=spec.daily,
+        common_random_numbers=spec.common_random_numbers,
+        sources=dict(sources or {}),
+    )
+
+
+def load_sweep(
+    path: str | Path,
+    replications: int | None = None,
+    seed: int | None = None,
+    daily: bool | None = None,
+) -> Design:
+    """Read, validate and expand a sweep file; options given here override the file's values."""
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise SweepError(f"{path}: a sweep file must be a mapping with name, base, axes, ...")
+    for key, value in (("replications", replications), ("seed", seed), ("daily", daily)):
+        if value is not None:
+            raw[key] = value
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SweepError(f"{path}: invalid sweep file: {_describe(exc, '', SweepSpec)}") from None
+    base_path = (path.parent / spec.base).resolve()
+    if not base_path.is_file():
+        raise SweepError(
+            f"{path}: base: scenario file '{spec.base}' not found (looked for {base_path}; "
+            "the path is relative to the sweep file)"
+        )
+    base = load_scenario(base_path)
+    try:
+        return build_design(spec, base, sources={"sweep": str(path), "base": str(base_path)})
+    except SweepError as exc:
+        raise SweepError(f"{path}: {exc}") from None
+
+
+def compare_design(
+    scenarios: list[Scenario], replications: int, seed: int, labels: list[str] | None = None
+) -> Design:
+    """A comparison as a design: one point per scenario, all on the same seeds, daily series on."""
+    labels = labels or [s.name for s in scenarios]
+    if len(set(labels)) != len(labels):
+        raise SweepError(
+            f"scenarios: the names must differ to tell the results apart, got {', '.join(labels)}; "
+            "give each scenario file its own name: key"
+        )
+    points = [
+        Point(index=i, values={"scenario": label}, scenario=s)
+        for i, (label, s) in enumerate(zip(labels, scenarios, strict=True))
+    ]
+    config = {
+        "kind": "compare",
+        "name": "compare",
+        "scenarios": [s.model_dump(mode="json") for s in scenarios],
+        "labels": labels,
+        "replications": replications,
+        "seed": seed,
+    }
+    return Design(
+        name="-vs-".join(slug(x, 24) for x in labels),
+        kind="compare",
+        points=points,
+        replications=replications,
+        seed=seed,
+        columns=["scenario"],
+        config=config,
+        daily=True,
+    )
