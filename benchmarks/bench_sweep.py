@@ -29,7 +29,7 @@ from simulation.model import DAILY_SERIES
 from simulation.store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = [*metrics.KPIS, *metrics.payout_columns()]
+COLUMNS = metrics.result_columns()
 
 EFFICIENCY_SWEEP = """\
 name: efficiency

@@ -211,12 +211,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _value_columns() -> list[str]:
-    from simulation import metrics
-
-    return [*metrics.KPIS, *metrics.payout_columns()]
-
-
 @contextmanager
 def _progress_bar(total: int, desc: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr (runs done, rate, time left); silent when not a terminal."""
@@ -258,12 +252,13 @@ def _duration(seconds: float) -> str:
 
 def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[str]) -> Any:
     """Open the results folder, run what is pending, and report interruption or failures."""
+    from simulation import metrics
     from simulation.execute import run_design
     from simulation.model import DAILY_SERIES
     from simulation.store import ResultsStore
 
     store = ResultsStore.open(
-        out, design, _value_columns(), DAILY_SERIES, resume=args.resume, command=argv
+        out, design, metrics.result_columns(), DAILY_SERIES, resume=args.resume, command=argv
     )
     try:
         todo = len(store.pending())

@@ -213,6 +213,21 @@ def _first_finished(inflight: dict[Future[Any], Task]) -> Future[Any]:
     return min(done, key=lambda f: inflight[f].run_ids[0])
 
 
+def _check_worker_code(client: Any) -> None:
+    """Refuse Dask workers whose simulation code differs from ours: their runs would not match."""
+    from simulation.store import source_hash
+
+    ours = source_hash()
+    theirs = client.run(source_hash)
+    wrong = sorted(w for w, h in theirs.items() if h != ours)
+    if wrong:
+        raise SweepError(
+            f"--address: {len(wrong)} Dask worker(s) run different simulation code (source "
+            f"{theirs[wrong[0]]}, here {ours}), e.g. {wrong[0]}; install this commit on every "
+            "worker (pip install -e . from the same checkout) and restart them"
+        )
+
+
 def _dask(
     tasks: Iterator[Task], workers: int, address: str | None
 ) -> Iterator[tuple[Task, list[dict[str, Any]]]]:
@@ -243,6 +258,7 @@ def _dask(
             )
             client = Client(cluster)
         with client:
+            _check_worker_code(client)
             depth = 2 * max(1, len(client.scheduler_info().get("workers", {})) or workers)
             queue = as_completed()
 

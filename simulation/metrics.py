@@ -137,6 +137,21 @@ def compute_kpis(m: FrictionModel) -> dict[str, float]:
     }
 
 
+def result_columns() -> list[str]:
+    """Every per-run value a results store keeps: the KPIs, payout summaries, stage figures."""
+    return [*KPIS, *payout_columns(), *stage_columns()]
+
+
+def stage_columns() -> list[str]:
+    """Flat column names of the value-stream figures in a results store: ``<stage>_<metric>``."""
+    return [f"{st}_{m}" for st in (*STAGES, END_TO_END) for m in STAGE_METRICS]
+
+
+def stage_values(m: FrictionModel) -> dict[str, float]:
+    """The value-stream figures of a run as flat columns (see :func:`stage_columns`)."""
+    return {f"{st}_{k}": float(v) for st, row in m.stages.items() for k, v in row.items()}
+
+
 #: Who gains and who loses: per-run payout summaries by role, all in currency/year per person.
 PAY_ROLES = ("rep", "ops")
 PAY_QUANTILES = (10, 50, 90)

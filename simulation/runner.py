@@ -59,7 +59,7 @@ def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
 
 
 def run_record(scenario: Scenario, seed: int, daily: bool = False) -> dict[str, Any]:
-    """One run as a results-store record: ``{"values": {kpi or payout column: float},
+    """One run as a results-store record: ``{"values": {kpi, payout or stage column: float},
     "daily": {series: array} | None}``. Daily series cover every day, warm-up included
     (``day`` < 0 in the warm-up)."""
     from simulation import metrics
@@ -69,6 +69,7 @@ def run_record(scenario: Scenario, seed: int, daily: bool = False) -> dict[str, 
     model.run()
     values = {name: float(v) for name, v in model.kpis.items()}
     values.update(metrics.payout_summary(model))
+    values.update(metrics.stage_values(model))
     series = None
     if daily:
         mv = model.datacollector.model_vars
@@ -112,13 +113,16 @@ def run_replications(
 
 
 def value_bounds(name: str) -> tuple[float, float]:
-    """The values a run's KPI or payout column can take (payouts are >= 0)."""
-    from simulation.metrics import KPIS
+    """The values a run's KPI, payout or stage column can take (payouts are >= 0)."""
+    from simulation.metrics import KPIS, STAGE_BOUNDS
 
     kpi = KPIS.get(name)
     if kpi is not None:
         return kpi.bounds
-    return (0.0, math.inf) if name.startswith("pay_") else (-math.inf, math.inf)
+    if name.startswith("pay_"):
+        return (0.0, math.inf)
+    metric = next((m for m in STAGE_BOUNDS if name.endswith(m)), None)
+    return STAGE_BOUNDS[metric] if metric else (-math.inf, math.inf)
 
 
 def _stage_bounds(metric: str) -> tuple[float, float]:

@@ -43,7 +43,14 @@ import pyarrow.parquet as pq
 from simulation.config import get_dotted
 from simulation.design import Design, SweepError
 
-__all__ = ["FORMAT", "ResultsStore", "atomic_write", "code_version", "package_versions"]
+__all__ = [
+    "FORMAT",
+    "ResultsStore",
+    "atomic_write",
+    "code_version",
+    "package_versions",
+    "source_hash",
+]
 
 FORMAT = 1
 MANIFEST, LEDGER = "manifest.json", "ledger.json"
@@ -130,12 +137,9 @@ def _ranges(ids: Iterable[int]) -> list[list[int]]:
 # --------------------------------------------------------------------------------------------
 
 
-def code_version() -> dict[str, Any]:
-    """Package version, a hash of the simulation source, and the git commit when there is one.
-
-    The source hash covers every ``.py`` file of the package, so any code change is caught even
-    without git (an installed copy, a tarball).
-    """
+def source_hash() -> str:
+    """Hash of every ``.py`` file of the simulation package (catches any code change, even
+    without git: an installed copy, a tarball, a Dask worker)."""
     import simulation
 
     pkg = Path(simulation.__file__).parent
@@ -143,6 +147,13 @@ def code_version() -> dict[str, Any]:
     for path in sorted(pkg.rglob("*.py")):
         digest.update(path.relative_to(pkg).as_posix().encode())
         digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def code_version() -> dict[str, Any]:
+    """Package version, the source hash, and the git commit when there is one."""
+    import simulation
+
     try:
         version = metadata.version("org-friction")
     except metadata.PackageNotFoundError:
@@ -150,14 +161,14 @@ def code_version() -> dict[str, Any]:
     commit = None
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         out = subprocess.run(
-            ["git", "-C", str(pkg), "rev-parse", "HEAD"],
+            ["git", "-C", str(Path(simulation.__file__).parent), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             timeout=5,
         )
         if out.returncode == 0:
             commit = out.stdout.strip()
-    return {"version": version, "source_hash": digest.hexdigest()[:16], "git_commit": commit}
+    return {"version": version, "source_hash": source_hash(), "git_commit": commit}
 
 
 def package_versions() -> dict[str, str]:

@@ -51,6 +51,8 @@ def test_layout_and_contents(reference, tiny_sweep):
     assert list(runs["run_id"]) == list(range(40))
     assert {"structure.team_size", "incentives.weights.team", "seed", *metrics.KPIS} <= set(runs)
     assert set(metrics.payout_columns()) <= set(runs)
+    assert set(metrics.stage_columns()) <= set(runs)
+    assert (runs["end_to_end_wait_days"] >= 0).all()
     assert runs["structure.team_size"].dtype.kind == "i"
     points = pq.read_table(reference / "points.parquet").to_pandas()
     assert len(points) == 20 and (points["n"] == 2).all()
@@ -126,7 +128,7 @@ def test_refuses_a_folder_that_is_not_a_results_folder(tiny_sweep, tmp_path, cap
 
 def test_a_second_writer_is_locked_out(tiny_sweep, tmp_path):
     design = load_sweep(tiny_sweep)
-    cols = [*metrics.KPIS, *metrics.payout_columns()]
+    cols = metrics.result_columns()
     first = store.ResultsStore.open(tmp_path / "o", design, cols, DAILY_SERIES, resume=False)
     try:
         with pytest.raises(SweepError, match="another friction process is writing"):
@@ -332,3 +334,19 @@ def test_ctrl_c_or_sigterm_stops_cleanly_and_resume_finishes(tiny_sweep, referen
         assert proc.returncode == 0
     assert _sweep(tiny_sweep, out, "--resume") == 0
     assert _digest(out / "runs.parquet") == _digest(reference / "runs.parquet")
+
+
+def test_dask_workers_with_other_code_are_refused():
+    class FakeClient:  # client.run(fn) returns {worker address: fn() on that worker}
+        def run(self, fn):
+            return {"tcp://10.0.0.7:4000": "0" * 16, "tcp://10.0.0.8:4000": fn()}
+
+    with pytest.raises(SweepError, match=r"1 Dask worker\(s\) run different simulation code") as e:
+        execute._check_worker_code(FakeClient())
+    assert "tcp://10.0.0.7:4000" in str(e.value)
+
+    class SameClient:
+        def run(self, fn):
+            return {"tcp://10.0.0.8:4000": fn()}
+
+    execute._check_worker_code(SameClient())  # no error
