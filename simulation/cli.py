@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from simulation.config import Scenario, get_dotted, lever_keys, lever_table
 from simulation.design import SweepAborted
 from simulation.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
-from simulation.tables import WIDTH, format_summary, format_table, format_value
+from simulation.tables import WIDTH, format_summary, format_table, format_value, json_ready
 
 PROG = "friction"
 
@@ -178,19 +178,8 @@ def render_run(result: dict[str, Any], source: str, digest: str) -> str:
     return "\n".join(lines)
 
 
-def _json_ready(value: Any) -> Any:
-    """NaN and infinity become null: they are not JSON and break strict parsers such as jq."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_ready(v) for v in value]
-    return value
-
-
 def dump_json(value: Any) -> str:
-    return json.dumps(_json_ready(value), indent=2, sort_keys=False, allow_nan=False)
+    return json.dumps(json_ready(value), indent=2, sort_keys=False, allow_nan=False)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -465,20 +454,19 @@ def render_compare(result: dict[str, Any]) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios on common random numbers and report paired differences against the first."""
     from simulation.design import compare_design, slug
-    from simulation.store import _json_bytes, atomic_write
+    from simulation.store import write_json
 
     overrides = _overrides(args.set)
     scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
-    design = compare_design(scenarios, args.reps, args.seed)
-    design.sources = {f"scenario{i}": str(Path(p).resolve()) for i, p in enumerate(args.scenarios)}
-    design.config["overrides"] = overrides
+    sources = {f"scenario{i}": str(Path(p).resolve()) for i, p in enumerate(args.scenarios)}
+    design = compare_design(scenarios, args.reps, args.seed, sources=sources)
     out = Path(args.out) if args.out else RESULTS / slug(f"compare-{design.name}", 80)
     summary = _execute(args, design, out, [PROG, "compare", *args.argv])
     if summary.failed:
         print(_failures_note(summary, out), file=sys.stderr)
         return EXIT_RUNS_FAILED
     result = comparison_from_store(out)
-    atomic_write(out / "comparison.json", _json_bytes(result))
+    write_json(out / "comparison.json", result)
     print(dump_json(result) if args.json else render_compare(result))
     return EXIT_OK
 

@@ -27,6 +27,7 @@ from scipy import stats
 
 from simulation.analysis import summarise
 from simulation.metrics import KPI, KPIS
+from simulation.runner import value_bounds
 from simulation.tables import format_number, number_style
 
 __all__ = [
@@ -208,7 +209,9 @@ def compare_values(
         "runs": {label: {k: list(values[label][k]) for k in kpis} for label in labels},
     }
     for label in labels:
-        out["summaries"][label] = {k: summarise(values[label][k], bounds=_bounds(k)) for k in kpis}
+        out["summaries"][label] = {
+            k: summarise(values[label][k], bounds=value_bounds(k)) for k in kpis
+        }
     for label in labels[1:]:
         diffs = {k: paired_difference(values[base][k], values[label][k], _better(k)) for k in kpis}
         out["differences"][label] = diffs
@@ -219,9 +222,3 @@ def compare_values(
 def _better(name: str) -> str:
     kpi = KPIS.get(name)
     return kpi.better if kpi is not None else "higher"
-
-
-def _bounds(name: str) -> tuple[float, float]:
-    from simulation.runner import value_bounds
-
-    return value_bounds(name)

@@ -1015,20 +1015,24 @@ class Scenario(Section):
         return self
 
 
-def describe_errors(exc: ValidationError) -> list[str]:
+def describe_errors(
+    exc: ValidationError, root: type[BaseModel] | None = None, prefix: str = ""
+) -> list[str]:
     """One readable line per pydantic error: ``dotted.path: rule``.
 
     Unknown keys list the valid keys at that level, so a typo is fixed without opening the docs.
+    ``root`` is the model that was validated (default :class:`Scenario`); ``prefix`` is put in
+    front of every path (``axes.team``).
     """
     lines = []
     for err in exc.errors():
         loc = err["loc"]
-        path = ""
+        path = prefix
         for part in loc:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            parent: Any = Scenario
+            parent: Any = root or Scenario
             for part in loc[:-1]:
                 if isinstance(part, int):
                     parent = Intervention
@@ -1042,7 +1046,7 @@ def describe_errors(exc: ValidationError) -> list[str]:
             msg = f"unknown key; valid keys here: {valid}"
         elif err["type"] in ("missing",):
             msg = "required key is missing"
-        lines.append(f"{path or 'scenario'}: {msg}")
+        lines.append(f"{path or (root or Scenario).__name__.lower()}: {msg}")
     return lines
 
 

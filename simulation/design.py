@@ -29,9 +29,7 @@ numbers (a smoother map, sharper differences), and the seed of replication ``r``
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -44,7 +42,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulation.config import Scenario, describe_errors, lever_keys, set_dotted
-from simulation.loader import ScenarioError, load_scenario, read_yaml, scenario_hash
+from simulation.loader import (
+    ScenarioError,
+    canonical_hash,
+    load_scenario,
+    read_yaml,
+    scenario_hash,
+)
+from simulation.runner import spawned_seed
 
 __all__ = [
     "WEIGHT_KEYS",
@@ -170,7 +175,7 @@ class Design:
 
     @property
     def config_hash(self) -> str:
-        return _hash(self.config)
+        return canonical_hash(self.config)
 
     def point_of(self, run_id: int) -> tuple[int, int]:
         """``(point index, replication)`` of a run id (runs are numbered point by point)."""
@@ -183,14 +188,7 @@ class Design:
 
 def run_seed(root: int, run_id: int, replication: int, common: bool = True) -> int:
     """The seed of one run: from the replication (common random numbers) or the run id."""
-    index = replication if common else run_id
-    state = np.random.SeedSequence(entropy=root, spawn_key=(index,)).generate_state(1, np.uint64)
-    return int(state[0]) >> 1
-
-
-def _hash(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return spawned_seed(root, replication if common else run_id)
 
 
 def simplex_mixes(
@@ -313,22 +311,6 @@ AXIS_KINDS: dict[str, type[_Strict]] = {
 }
 
 
-def _describe(exc: ValidationError, where: str, model: type[BaseModel]) -> str:
-    """Pydantic errors as ``where.dotted.path: rule``; unknown keys list the valid ones."""
-    lines = []
-    for err in exc.errors():
-        path = where
-        for part in err["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-            msg = f"unknown key; valid keys here: {', '.join(model.model_fields)}"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        lines.append(f"{path}: {msg}")
-    return "; ".join(lines)
-
-
 def parse_axis(label: str, raw: Any) -> list[Any] | SimplexAxis | SampleAxis | PointsAxis:
     """One axis of a sweep file: a list of values, or a mapping naming its kind."""
     where = f"axes.{label}"
@@ -341,7 +323,7 @@ def parse_axis(label: str, raw: Any) -> list[Any] | SimplexAxis | SampleAxis | P
             try:
                 return model.model_validate(raw)
             except ValidationError as exc:
-                raise SweepError(_describe(exc, where, model)) from None
+                raise SweepError("; ".join(describe_errors(exc, model, where))) from None
     raise SweepError(
         f"{where}: expected a list of values ([4, 8, 12]) or a mapping with exactly one of "
         f"simplex:, sample: or points:, got {raw!r}"
@@ -432,7 +414,8 @@ def load_sweep(
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SweepError(f"{path}: invalid sweep file: {_describe(exc, '', SweepSpec)}") from None
+        detail = "; ".join(describe_errors(exc, SweepSpec))
+        raise SweepError(f"{path}: invalid sweep file: {detail}") from None
     base_path = (path.parent / spec.base).resolve()
     if not base_path.is_file():
         raise SweepError(
@@ -447,7 +430,11 @@ def load_sweep(
 
 
 def compare_design(
-    scenarios: list[Scenario], replications: int, seed: int, labels: list[str] | None = None
+    scenarios: list[Scenario],
+    replications: int,
+    seed: int,
+    labels: list[str] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> Design:
     """A comparison as a design: one point per scenario, all on the same seeds, daily series on."""
     labels = labels or [s.name for s in scenarios]
@@ -477,4 +464,5 @@ def compare_design(
         columns=["scenario"],
         config=config,
         daily=True,
+        sources=dict(sources or {}),
     )

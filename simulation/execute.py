@@ -26,10 +26,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulation.design import Design, SweepAborted, SweepError
-from simulation.store import ResultsStore
+
+if TYPE_CHECKING:
+    from simulation.store import ResultsStore
 
 __all__ = [
     "RunSummary",
@@ -68,10 +70,6 @@ class RunSummary:
     seconds: float
     workers: int
     executor: str
-
-    @property
-    def complete(self) -> bool:
-        return self.done == self.n_runs and self.failed == 0
 
     @property
     def rate(self) -> float:
@@ -319,9 +317,7 @@ def run_design(
             f"{design.n_runs} runs are saved in {store.root}; run again with --resume"
         ) from None
     finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+        stream.close()
     store.finalize()
     return RunSummary(
         done=len(store.done),
@@ -335,4 +331,5 @@ def run_design(
 
 
 def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may use (the default number of workers)."""
+    return len(os.sched_getaffinity(0))

@@ -280,9 +280,14 @@ def parse_set_option(option: str) -> tuple[str, Any]:
     return key, value
 
 
-def scenario_hash(s: Scenario) -> str:
-    """Short fingerprint of every scenario value, so a results manifest names its exact inputs."""
+def canonical_hash(value: Any) -> str:
+    """Short fingerprint of a JSON-like value (key order does not matter)."""
     canonical = json.dumps(
-        s.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def scenario_hash(s: Scenario) -> str:
+    """Short fingerprint of every scenario value, so a results manifest names its exact inputs."""
+    return canonical_hash(s.model_dump(mode="json"))

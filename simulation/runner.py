@@ -19,7 +19,14 @@ import numpy as np
 from simulation.analysis import summarise
 from simulation.config import Scenario
 
-__all__ = ["replication_seeds", "run_one", "run_record", "run_replications", "value_bounds"]
+__all__ = [
+    "replication_seeds",
+    "run_one",
+    "run_record",
+    "run_replications",
+    "spawned_seed",
+    "value_bounds",
+]
 
 #: Called after each finished replication with (done, total); the CLI uses it for progress.
 Progress = Callable[[int, int], None]
@@ -34,11 +41,14 @@ def replication_seeds(seed: int, reps: int) -> list[int]:
         raise ValueError(f"seed must be >= 0, got {seed}")
     if reps < 1:
         raise ValueError(f"reps must be >= 1, got {reps}")
-    return [
-        int(np.random.SeedSequence(entropy=seed, spawn_key=(i,)).generate_state(1, np.uint64)[0])
-        >> 1
-        for i in range(reps)
-    ]
+    return [spawned_seed(seed, i) for i in range(reps)]
+
+
+def spawned_seed(root: int, index: int) -> int:
+    """Seed number ``index`` spawned from ``root``: the first 64 bits of
+    ``SeedSequence(entropy=root, spawn_key=(index,))``, shifted to 63 bits."""
+    state = np.random.SeedSequence(entropy=root, spawn_key=(index,)).generate_state(1, np.uint64)
+    return int(state[0]) >> 1
 
 
 def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
@@ -73,7 +83,10 @@ def run_record(scenario: Scenario, seed: int, daily: bool = False) -> dict[str, 
     series = None
     if daily:
         mv = model.datacollector.model_vars
-        series = {name: np.asarray(mv[name], dtype=float) for name in DAILY_SERIES}
+        series = {
+            name: np.asarray(mv[name], dtype=int if name == "day" else float)
+            for name in DAILY_SERIES
+        }
     return {"values": values, "daily": series}
 
 

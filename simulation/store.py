@@ -25,12 +25,10 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import math
 import os
 import platform
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata
@@ -42,6 +40,7 @@ import pyarrow.parquet as pq
 
 from simulation.config import get_dotted
 from simulation.design import Design, SweepError
+from simulation.tables import json_ready
 
 __all__ = [
     "FORMAT",
@@ -50,6 +49,7 @@ __all__ = [
     "code_version",
     "package_versions",
     "source_hash",
+    "write_json",
 ]
 
 FORMAT = 1
@@ -107,18 +107,10 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(_finite(value), indent=2, default=str) + "\n").encode("utf-8")
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as indented JSON, NaN as null, atomically."""
+    text = json.dumps(json_ready(value), indent=2, default=str, allow_nan=False) + "\n"
+    atomic_write(path, text.encode("utf-8"))
 
 
 def _ranges(ids: Iterable[int]) -> list[list[int]]:
@@ -297,7 +289,7 @@ class ResultsStore:
         (root / PARTS).mkdir(parents=True, exist_ok=True)
         (root / FAILURES).mkdir(exist_ok=True)
         store._lock()
-        atomic_write(manifest_path, _json_bytes(store._manifest(command)))
+        write_json(manifest_path, store._manifest(command))
         store._write_ledger(complete=False)
         return store
 
@@ -346,12 +338,11 @@ class ResultsStore:
                 "the sweep file or its base scenario" if old["kind"] == "sweep" else "the scenarios"
             )
             changes.append(f"{what} ({shown})")
-        code = code_version()
-        if old["code"]["source_hash"] != code["source_hash"]:
+        now_source = source_hash()
+        if old["code"]["source_hash"] != now_source:
             changes.append(
                 f"the simulation code (version {old['code']['version']} source "
-                f"{old['code']['source_hash']} -> version {code['version']} source "
-                f"{code['source_hash']})"
+                f"{old['code']['source_hash']} -> source {now_source})"
             )
         now = package_versions()
         for name in RESULT_PACKAGES:
@@ -375,17 +366,18 @@ class ResultsStore:
         """
         self.root.mkdir(parents=True, exist_ok=True)
         key = str(self.root.resolve())
+        busy = SweepError(
+            f"--out: another friction process is writing to {self.root}; wait for it to "
+            "finish or stop it first"
+        )
+        if key in _LOCKED:  # checked before opening: closing any descriptor of the lock file
+            raise busy  # would drop this process's record lock
         fh = open(self.root / ".lock", "a+")  # noqa: SIM115 - held until close()
         try:
-            if key in _LOCKED:
-                raise BlockingIOError
             fcntl.lockf(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
-            raise SweepError(
-                f"--out: another friction process is writing to {self.root}; wait for it to "
-                "finish or stop it first"
-            ) from None
+            raise busy from None
         _LOCKED.add(key)
         self._lock_fh = fh
         self._lock_key = key
@@ -449,7 +441,7 @@ class ResultsStore:
             "done_ranges": _ranges(self.done),
             "failures": {str(k): f"{FAILURES}/{v}" for k, v in sorted(self.failed.items())},
         }
-        atomic_write(self.root / LEDGER, _json_bytes(ledger))
+        write_json(self.root / LEDGER, ledger)
 
     def pending(self) -> list[int]:
         """Run ids not yet done (failed runs are tried again), in order."""
@@ -483,7 +475,6 @@ class ResultsStore:
                     "replication": [rep] * n,
                 }
                 cols.update({s: r["daily"][s] for s in self.series})
-                cols["day"] = [int(x) for x in r["daily"]["day"]]
                 daily_tables.append(pa.table(cols, schema=self.daily_schema))
         if rows:
             lo, hi = min(ok_ids), max(ok_ids)
@@ -609,7 +600,3 @@ def _diff(old: Any, new: Any, path: str = "") -> list[str]:
 def _short(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def default_command() -> list[str]:
-    return list(sys.argv)

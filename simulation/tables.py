@@ -64,6 +64,17 @@ def format_summary(summary: Mapping[str, float], compact: bool = False) -> tuple
     return format_number(summary["mean"], style), f"[{low}, {high}]"
 
 
+def json_ready(value: Any) -> Any:
+    """NaN and infinity become null: they are not JSON and break strict parsers such as jq."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return value
+
+
 def format_value(value: Any) -> str:
     """A scenario value as a user would write it in YAML (``true``, ``null``, ``0.3``)."""
     if value is None:
