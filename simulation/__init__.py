@@ -6,6 +6,11 @@ Public API::
     model = FrictionModel(scenario="scenarios/baseline.yaml", rng=1).run()
     model.kpis          # every KPI of the run (see simulation.metrics.KPIS)
 
+The commands as functions, each writing a results folder like the CLI:
+``simulation.experiments.compare`` and ``sweep``, ``simulation.diagnose.diagnose``,
+``simulation.report.build_report``; ``simulation.results.load_results`` reads a folder back and
+``simulation.charts`` draws from it.
+
 ``FrictionModel`` is imported lazily so that validating a scenario does not load Mesa.
 """
 

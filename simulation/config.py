@@ -10,6 +10,7 @@ This module does no I/O: reading YAML, ``extends:`` and ``--set`` live in ``simu
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -1140,6 +1141,15 @@ def get_dotted(s: BaseModel, key: str) -> Any:
     for part in key.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as scenario values: numbers within rounding, true/false never equal to 1/0."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+    return a == b
 
 
 def with_changes(s: Scenario, changes: dict[str, Any]) -> Scenario:

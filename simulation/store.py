@@ -45,6 +45,7 @@ from simulation.tables import json_ready
 __all__ = [
     "FORMAT",
     "ResultsStore",
+    "ResumeRefused",
     "atomic_write",
     "code_version",
     "package_versions",
@@ -65,6 +66,10 @@ RUN_WINDOW = 20_000  # runs consolidated at a time (bounds memory at the end of 
 DAILY_WINDOW = 500  # runs of daily series consolidated at a time (~150k rows)
 ROW_GROUP = 10_000
 _LOCKED: set[str] = set()  # folders this process holds the lock of
+
+
+class ResumeRefused(SweepError):
+    """A results folder was started with other inputs (design, code, package versions)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,7 +355,7 @@ class ResultsStore:
                 changes.append(f"package {name} ({old['packages'].get(name)} -> {now.get(name)})")
         if changes:
             self._unlock()
-            raise SweepError(
+            raise ResumeRefused(
                 f"--resume: {self.root} was started with different inputs, so its runs would "
                 f"not match new ones; changed: {', and '.join(changes)}. Restore them, or start "
                 "afresh with another --out folder"

@@ -1,7 +1,7 @@
 """Plain-text tables and number formatting for terminal output.
 
-Shared by ``friction`` (``simulation.cli``) and ``python -m simulation.demo`` so every table the
-user sees formats numbers, intervals and missing values the same way.
+Shared by the ``friction`` commands (``simulation.cli``, ``simulation.diagnose``) so every table
+the user sees formats numbers, intervals and missing values the same way.
 """
 
 from __future__ import annotations

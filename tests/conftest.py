@@ -125,6 +125,13 @@ TINY_SCENARIO = """\
     structure: {team_size: 5}
 """
 
+TINY_BLENDED = """\
+    extends: tiny.yaml
+    name: blended
+    incentives:
+      weights: {individual: 0.4, team: 0.3, company: 0.2, silo_buster: 0.1}
+"""
+
 TINY_SWEEP = """\
     name: tiny sweep
     base: tiny.yaml

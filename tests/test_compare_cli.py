@@ -6,24 +6,18 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import TINY_BLENDED
 
 from simulation import cli
 from simulation.runner import run_replications
 
 pytestmark = pytest.mark.needs_model
 
-BLENDED = """\
-    extends: tiny.yaml
-    name: blended
-    incentives:
-      weights: {individual: 0.4, team: 0.3, company: 0.2, silo_buster: 0.1}
-"""
-
 
 @pytest.fixture
 def pair(write_yaml, tiny_sweep):
     """The tiny scenario and a 40/30/20/10 version of it."""
-    return tiny_sweep.parent / "tiny.yaml", write_yaml("blended.yaml", BLENDED)
+    return tiny_sweep.parent / "tiny.yaml", write_yaml("blended.yaml", TINY_BLENDED)
 
 
 def test_compare_json_matches_the_stored_runs_and_friction_run(pair, tmp_path, capsys):
@@ -101,3 +95,18 @@ def test_compare_bad_override_is_a_user_error(pair, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and "incentives.weights.team" in err and "Traceback" not in err
+
+
+def test_python_compare_resume_starts_then_reuses(pair, tmp_path) -> None:
+    """From Python, resume=True starts a missing folder and reuses a finished one; results
+    from other inputs are refused with ResumeRefused, which names what changed."""
+    from simulation.experiments import compare
+    from simulation.store import ResumeRefused
+
+    paths = list(pair)
+    out = tmp_path / "cmp"
+    first = compare(paths, reps=2, seed=3, out=out, resume=True)
+    again = compare(paths, reps=2, seed=3, out=out, resume=True)
+    assert again["differences"] == first["differences"]
+    with pytest.raises(ResumeRefused, match="changed"):
+        compare(paths, reps=2, seed=4, out=out, resume=True)

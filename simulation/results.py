@@ -1,0 +1,252 @@
+"""Reading a results folder back: what was run, its per-run values, summaries and daily series.
+
+A results folder is written by :mod:`simulation.store` (``friction compare``, ``friction sweep``
+and ``friction diagnose``). Reports, notebooks and the CLI read it through :func:`load_results`,
+which checks the folder is complete and says what is wrong when it is not.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulation.design import WEIGHT_KEYS
+from simulation.metrics import KPIS
+from simulation.tables import format_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Results",
+    "ResultsError",
+    "comparison",
+    "describe_point",
+    "load_results",
+    "mix_label",
+    "paired_differences",
+]
+
+
+class ResultsError(ValueError):
+    """A results folder that cannot be read as asked (a user error: exit 2)."""
+
+
+def describe_point(values: dict[str, Any]) -> str:
+    """A design point in a few words: a bonus mix as 40/30/20/10, other levers as key=value."""
+    parts = []
+    if all(k in values for k in WEIGHT_KEYS):
+        parts.append(f"mix {mix_label(values)}")
+    parts += [
+        f"{k.rsplit('.', 1)[-1]}={format_value(v)}"
+        for k, v in values.items()
+        if k not in WEIGHT_KEYS
+    ]
+    return ", ".join(parts)
+
+
+def mix_label(values: dict[str, Any]) -> str:
+    """A bonus mix as people write it, individual/team/company/silo-buster in %: 40/30/20/10."""
+    return "/".join(f"{float(values[k]) * 100:.0f}" for k in WEIGHT_KEYS)
+
+
+@dataclass
+class Results:
+    """A finished results folder: its manifest and tables, with the design's labels."""
+
+    path: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame  # one row per run (run_id, point, replication, seed, axes, values)
+    points: pd.DataFrame  # one row per design point: <value>_mean/_ci_low/_ci_high, n, axes
+
+    @property
+    def kind(self) -> str:
+        """``"compare"`` (scenarios on the same seeds) or ``"sweep"`` (a design over levers)."""
+        return self.manifest["kind"]
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def axes(self) -> list[str]:
+        """Axis columns of the design (``["scenario"]`` for a comparison)."""
+        return list(self.manifest["design"]["columns"])
+
+    @property
+    def replications(self) -> int:
+        return int(self.manifest["design"]["replications"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.manifest["seeds"]["root_entropy"])
+
+    @property
+    def n_points(self) -> int:
+        return int(self.manifest["design"]["n_points"])
+
+    @property
+    def has_simplex(self) -> bool:
+        """True when the design varies the bonus mix (all four weights are axes)."""
+        return all(k in self.axes for k in WEIGHT_KEYS)
+
+    @property
+    def has_daily(self) -> bool:
+        return (self.path / "daily.parquet").is_file()
+
+    @cached_property
+    def daily(self) -> pd.DataFrame | None:
+        """Daily series of every run (``None`` when the sweep did not record them)."""
+        import pandas as pd
+
+        if not self.has_daily:
+            return None
+        return pd.read_parquet(self.path / "daily.parquet")
+
+    @cached_property
+    def labels(self) -> list[str]:
+        """One short label per design point, in point order."""
+        values = self.manifest["design"]["points"]
+        if self.kind == "compare":
+            return [str(v["scenario"]) for v in values]
+        return [describe_point(v) for v in values]
+
+    def point_values(self, point: int) -> dict[str, Any]:
+        """The axis values of a design point."""
+        return dict(self.manifest["design"]["points"][point])
+
+    def scenario_config(self, point: int) -> dict[str, Any]:
+        """The scenario a design point ran (as a plain dict): a compare's scenario, or a sweep's
+        base scenario with the point's values set."""
+        from simulation.config import set_dotted
+
+        config = self.manifest["config"]
+        if self.kind == "compare":
+            return config["scenarios"][point]
+        data = json.loads(json.dumps(config["base_scenario"]))
+        for key, value in self.point_values(point).items():
+            set_dotted(data, key, value)
+        return data
+
+    def rollouts(self, point: int) -> list[tuple[int, str]]:
+        """Roll-out days of a design point (measured days): interventions and coaching start."""
+        s = self.scenario_config(point)
+        days = [(int(iv["day"]), str(iv.get("label") or "change")) for iv in s["interventions"]]
+        coaching = s["coaching"]
+        if coaching["program"] != "none" and coaching["start_day"] > 0:
+            days.append((int(coaching["start_day"]), f"coaching ({coaching['program']})"))
+        return sorted(days)
+
+    def values(self, name: str) -> pd.DataFrame:
+        """A value by point and replication: rows are replications, columns are points."""
+        return self.runs.pivot(index="replication", columns="point", values=name)
+
+
+def load_results(path: str | Path) -> Results:
+    """Open a finished results folder.
+
+    Raises:
+        ResultsError: the folder is missing, is not a results folder, or is not finished.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ResultsError(f"results folder '{path}' not found (give the folder a compare or sweep "
+                           "wrote, e.g. results/demo)")  # fmt: skip
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise ResultsError(
+            f"'{path}' is not a results folder: it has no manifest.json (results folders are "
+            "written by friction compare, sweep or diagnose)"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["kind"], manifest["design"]["columns"], manifest["seeds"]["root_entropy"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ResultsError(f"{manifest_path}: not a readable results manifest ({exc})") from None
+    runs_path = path / "runs.parquet"
+    if not runs_path.is_file():
+        raise ResultsError(
+            f"'{path}' is not finished: runs.parquet is missing (the sweep was stopped or is "
+            "still running); finish it with the same command and --resume"
+        )
+    import pandas as pd
+
+    runs = pd.read_parquet(runs_path)
+    points = pd.read_parquet(path / "points.parquet")
+    return Results(path=path, manifest=manifest, runs=runs, points=points)
+
+
+def comparison(results: Results) -> dict[str, Any]:
+    """Paired comparison of a compare folder against its first scenario (see
+    :func:`simulation.compare.compare_values`); every replication of every scenario is needed."""
+    from simulation.compare import compare_values
+
+    if results.kind != "compare":
+        raise ResultsError(f"{results.path}: a paired comparison needs a compare folder, "
+                           f"this one holds a {results.kind}")  # fmt: skip
+    labels = results.manifest["config"]["labels"]
+    kpis = list(KPIS)
+    runs = results.runs
+    reps = sorted(runs["replication"].unique().tolist())
+    values: dict[str, dict[str, list[float]]] = {}
+    for label in labels:
+        rows = runs[runs["scenario"] == label].set_index("replication")
+        missing = [i for i in reps if i not in rows.index]
+        if missing:
+            raise ResultsError(
+                f"{results.path}: scenario '{label}' has no result for replication(s) {missing} "
+                "(failed runs); a paired comparison needs every replication of every scenario"
+            )
+        values[label] = {k: [_float(rows.at[i, k]) for i in reps] for k in kpis}
+    seeds = runs.drop_duplicates("replication").sort_values("replication")["seed"].tolist()
+    result = compare_values(values, labels, kpis, [int(s) for s in seeds])
+    result["seed"] = results.seed
+    result["results"] = str(results.path)
+    return result
+
+
+def paired_differences(
+    results: Results,
+    reference: int = 0,
+    points: list[int] | None = None,
+    kpis: list[str] | None = None,
+) -> pd.DataFrame:
+    """Paired differences of design points from a reference point, one row per point and KPI.
+
+    Replication ``r`` of every point ran on the same seed (common random numbers), so each
+    point is compared with the reference replication by replication (see
+    :func:`simulation.compare.paired_difference`).
+
+    Returns:
+        Columns ``point, label, kpi, n, base_mean, mean, diff, ci_low, ci_high, relative,
+        p_better``; the reference itself is left out.
+
+    Raises:
+        ResultsError: the runs do not share seeds across points, so pairing is meaningless.
+    """
+    import pandas as pd
+
+    from simulation.compare import paired_difference
+
+    if not results.manifest["seeds"].get("common_random_numbers", True):
+        raise ResultsError(f"{results.path}: the design points do not share seeds "
+                           "(common_random_numbers: false), so they cannot be paired")  # fmt: skip
+    kpis = list(kpis or KPIS)
+    points = [p for p in (points if points is not None else range(results.n_points))
+              if p != reference]  # fmt: skip
+    rows = []
+    for name in kpis:
+        table = results.values(name)
+        base = table[reference]
+        for p in points:
+            d = paired_difference(base.to_numpy(), table[p].to_numpy(), KPIS[name].better)
+            rows.append({"point": p, "label": results.labels[p], "kpi": name, **d})
+    return pd.DataFrame(rows)
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
