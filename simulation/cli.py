@@ -22,7 +22,9 @@ from typing import Any, NoReturn
 
 from simulation.config import Scenario, get_dotted, lever_keys, lever_table
 from simulation.design import SweepAborted
+from simulation.experiments import RESULTS
 from simulation.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
+from simulation.results import ResultsError, describe_point
 from simulation.tables import WIDTH, format_summary, format_table, format_value, json_ready
 
 PROG = "friction"
@@ -32,7 +34,6 @@ EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
-RESULTS = Path("results")
 
 
 class UsageError(Exception):
@@ -75,13 +76,20 @@ def _load(args: argparse.Namespace) -> Scenario:
 
 def _add_scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a lever, e.g. --set incentives.weights.team=0.3 (repeatable; the value "
-        "is read as YAML: true, 0.3, chat_first)",
-    )
+    add_set_arg(p, "a lever, e.g. --set incentives.weights.team=0.3")
+
+
+def add_set_arg(p: argparse.ArgumentParser, what: str) -> None:
+    """``--set KEY=VALUE`` (repeatable): lever overrides, read as YAML."""
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help=f"override {what} (repeatable; the value is read as YAML: true, 0.3, "
+                   "chat_first)")  # fmt: skip
+
+
+def add_replication_args(p: argparse.ArgumentParser) -> None:
+    """``--reps`` and ``--seed``, alike for every command that runs replications."""
+    p.add_argument("--reps", type=int_at_least(1), default=10, help="replications (default 10)")
+    p.add_argument("--seed", type=int_at_least(0), default=1, help="root random seed (default 1)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,7 +218,9 @@ def _progress_bar(total: int, desc: str) -> Iterator[Callable[[int, int], None]]
                dynamic_ncols=True)  # fmt: skip
     state = {"shown": 0}
 
-    def update(done: int, _total: int) -> None:
+    def update(done: int, total: int) -> None:
+        if bar.total != total:  # the runs to do this session (fewer on --resume)
+            bar.reset(total=total)
         bar.update(done - state["shown"])
         state["shown"] = done
 
@@ -240,36 +250,27 @@ def _duration(seconds: float) -> str:
 
 
 def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[str]) -> Any:
-    """Open the results folder, run what is pending, and report interruption or failures."""
-    from simulation import metrics
-    from simulation.execute import run_design
-    from simulation.model import DAILY_SERIES
-    from simulation.store import ResultsStore
+    """Run what is pending with a progress bar, and report an interruption."""
+    from simulation.experiments import RunInterrupted, execute
 
-    store = ResultsStore.open(
-        out, design, metrics.result_columns(), DAILY_SERIES, resume=args.resume, command=argv
-    )
     try:
-        todo = len(store.pending())
-        with _sigterm_as_interrupt(), _progress_bar(todo, design.name) as progress:
-            summary = run_design(
+        with _sigterm_as_interrupt(), _progress_bar(design.n_runs, design.name) as progress:
+            return execute(
                 design,
-                store,
+                out,
                 workers=args.workers,
+                resume=args.resume,
                 executor=getattr(args, "executor", "local"),
                 address=getattr(args, "address", None),
                 progress=progress,
+                command=argv,
             )
-    except KeyboardInterrupt:
+    except RunInterrupted as exc:
         print(
-            f"\ninterrupted: {len(store.done)} of {design.n_runs} runs are saved in {out}; run "
-            "the same command with --resume to finish",
+            f"\ninterrupted: {exc}; run the same command with --resume to finish",
             file=sys.stderr,
         )
         raise _Interrupted from None
-    finally:
-        store.close()
-    return summary
 
 
 class _Interrupted(Exception):
@@ -281,24 +282,6 @@ def _failures_note(summary: Any, out: Path) -> str:
         f"{summary.failed} run(s) raised an error and are not in the results; their tracebacks "
         f"are in {out / 'failures'}. Fix the cause, then rerun with --resume to run only those."
     )
-
-
-def _short_key(key: str) -> str:
-    return key.rsplit(".", 1)[-1]
-
-
-def describe_point(values: dict[str, Any]) -> str:
-    """A design point in a few words: a bonus mix as 40/30/20/10, other levers as key=value."""
-    from simulation.design import WEIGHT_KEYS
-
-    parts = []
-    if all(k in values for k in WEIGHT_KEYS):
-        mix = "/".join(f"{values[k] * 100:.0f}" for k in WEIGHT_KEYS)
-        parts.append(f"mix {mix}")
-    parts += [
-        f"{_short_key(k)}={format_value(v)}" for k, v in values.items() if k not in WEIGHT_KEYS
-    ]
-    return ", ".join(parts)
 
 
 HEADLINE = ("productivity_loss", "handover_churn", "throughput", "win_rate", "lead_time_days",
@@ -365,34 +348,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
 
 
-def comparison_from_store(out: Path) -> dict[str, Any]:
-    """Paired comparison of a compare results folder (its runs.parquet and manifest)."""
-    import pyarrow.parquet as pq
-
-    from simulation.compare import compare_values
-
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    labels = manifest["config"]["labels"]
-    kpis = list(kpi_registry())
-    table = pq.read_table(out / "runs.parquet").to_pylist()
-    values: dict[str, dict[str, list[float]]] = {}
-    reps = sorted({r["replication"] for r in table})
-    seeds = sorted({(r["replication"], r["seed"]) for r in table})
-    for label in labels:
-        rows = {r["replication"]: r for r in table if r["scenario"] == label}
-        missing = [i for i in reps if i not in rows]
-        if missing:
-            raise UsageError(
-                f"{out}: scenario '{label}' has no result for replication(s) {missing} (failed "
-                "runs); a paired comparison needs every replication of every scenario"
-            )
-        values[label] = {k: [rows[i][k] for i in reps] for k in kpis}
-    result = compare_values(values, labels, kpis, [s for _, s in seeds])
-    result["seed"] = manifest["seeds"]["root_entropy"]
-    result["results"] = str(out)
-    return result
-
-
 def _percent(p: float | None) -> str:
     if p is None or math.isnan(p):
         return "n/a"
@@ -454,7 +409,7 @@ def render_compare(result: dict[str, Any]) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios on common random numbers and report paired differences against the first."""
     from simulation.design import compare_design, slug
-    from simulation.store import write_json
+    from simulation.experiments import finish_comparison
 
     overrides = _overrides(args.set)
     scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
@@ -465,9 +420,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if summary.failed:
         print(_failures_note(summary, out), file=sys.stderr)
         return EXIT_RUNS_FAILED
-    result = comparison_from_store(out)
-    write_json(out / "comparison.json", result)
+    result = finish_comparison(out)
     print(dump_json(result) if args.json else render_compare(result))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Board pack of a results folder: charts, HTML report and PowerPoint deck."""
+    from simulation.report import build, parse_formats, write
+
+    formats = parse_formats(args.format)
+    report = build(Path(args.results))
+    out = Path(args.out) if args.out else Path(args.results) / "report"
+    files = write(report, out, formats)
+    print(f"Report of {args.results}: {len(report.charts)} chart(s) in {out}/")
+    for f in files:
+        print(f"  {f}")
+    if report.omitted:
+        print("Left out:")
+        for what, why in report.omitted:
+            print(textwrap.fill(f"{what}: {why}.", WIDTH, initial_indent="  - ",
+                                subsequent_indent="    "))  # fmt: skip
     return EXIT_OK
 
 
@@ -497,7 +470,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _add_results_args(p: argparse.ArgumentParser, default_out: str) -> None:
+def add_results_args(p: argparse.ArgumentParser, default_out: str) -> None:
     from simulation.execute import default_workers
 
     p.add_argument("--workers", type=int_at_least(1), default=default_workers(),
@@ -523,8 +496,7 @@ def build_parser() -> ArgumentParser:
 
     p = sub.add_parser("run", help="run replications and summarise the KPIs")
     _add_scenario_args(p)
-    p.add_argument("--reps", type=int_at_least(1), default=10, help="replications (default 10)")
-    p.add_argument("--seed", type=int_at_least(0), default=1, help="root random seed (default 1)")
+    add_replication_args(p)
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_run)
 
@@ -534,15 +506,9 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                    help="scenario YAML files; the first is the baseline")  # fmt: skip
-    p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a lever in every scenario (repeatable; the value is read as YAML)",
-    )
-    p.add_argument("--reps", type=int_at_least(1), default=10, help="replications (default 10)")
-    p.add_argument("--seed", type=int_at_least(0), default=1, help="root random seed (default 1)")
-    _add_results_args(p, "results/compare-<names>")
+    add_set_arg(p, "a lever in every scenario")
+    add_replication_args(p)
+    add_results_args(p, "results/compare-<names>")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_compare)
 
@@ -555,19 +521,31 @@ def build_parser() -> ArgumentParser:
                    help="local process pool (default) or Dask distributed")  # fmt: skip
     p.add_argument("--address", metavar="tcp://HOST:PORT",
                    help="Dask scheduler to use (default: start a local cluster)")  # fmt: skip
-    _add_results_args(p, "results/<sweep name>")
+    add_results_args(p, "results/<sweep name>")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="board pack of a results folder: charts, HTML and deck")
+    p.add_argument("results", metavar="RESULTS_DIR", help="folder written by compare or sweep")
+    p.add_argument("--out", metavar="DIR", help="where to write (default RESULTS_DIR/report)")
+    p.add_argument("--format", metavar="LIST",
+                   help="comma-separated: html,pptx,png,svg (default: all)")  # fmt: skip
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("levers", help="list every lever with default, range, unit and meaning")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_levers)
+
+    from simulation import diagnose
+
+    diagnose.add_parser(sub)
     return parser
 
 
 def guarded(body: Callable[[], int]) -> int:
     """Run a command body and turn every outcome into an exit code.
 
-    Shared by ``friction`` and ``python -m simulation.demo`` so both report errors alike.
+    User errors (bad input: exit 2) are one paragraph without a traceback; anything else is a
+    bug and keeps its traceback.
     """
     try:
         code = body()
@@ -578,7 +556,7 @@ def guarded(body: Callable[[], int]) -> int:
     except SweepAborted as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, ResultsError) as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
@@ -612,8 +590,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError(
-                f"no command given; choose one of validate, run, compare, sweep, levers "
-                f"(run '{PROG} --help' for usage)"
+                "no command given; choose one of validate, run, compare, sweep, diagnose, "
+                f"report, levers (run '{PROG} --help' for usage)"
             )
         args.argv = list(argv if argv is not None else sys.argv[1:])[1:]
         return args.func(args)
