@@ -16,7 +16,8 @@ py312 = $(1) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null
 help:
 	@echo "make venv       create .venv (Python >= 3.12) and install the package with dev tools"
 	@echo "make demo       compare today's plan, 40/30/20/10 and the playbook ($(REPS) replications)"
-	@echo "make test       fast tests"
+	@echo "                and build the board pack in results/demo/report/"
+	@echo "make test       fast tests and the notebooks"
 	@echo "make test-all   all tests, including slow statistical ones"
 	@echo "make lint       ruff check and format check"
 	@echo "make bench      model speed, parallel efficiency and sweep memory benchmarks"
@@ -44,12 +45,13 @@ demo: venv
 	rm -rf results/demo
 	$(BIN)/friction compare scenarios/baseline.yaml scenarios/blended_40_30_20_10.yaml \
 	  scenarios/playbook.yaml --reps $(REPS) --out results/demo
+	$(BIN)/friction report results/demo
 
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --nbmake tests notebooks
 
 test-all: venv
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -m "slow or not slow" --nbmake tests notebooks
 
 bench: venv
 	$(BIN)/python benchmarks/bench_model.py
