@@ -432,7 +432,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     report = build(Path(args.results))
     out = Path(args.out) if args.out else Path(args.results) / "report"
-    files = write(report, out, formats)
+    try:
+        files = write(report, out, formats)
+    except OSError as exc:  # a folder that cannot be written: the user's to fix
+        raise UsageError(
+            f"--out: cannot write the report to {out}: {exc.strerror or exc}"
+        ) from None
     print(f"Report of {args.results}: {len(report.charts)} chart(s) in {out}/")
     for f in files:
         print(f"  {f}")

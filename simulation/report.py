@@ -84,7 +84,7 @@ KEY_ASSUMPTIONS = (
     "info.asymmetry",
     "comms.chatter_per_day",
     "comms.resumption_minutes",
-    "behaviour.effort_elasticity",
+    "behaviour.logit_beta",
     "behaviour.bonus_salience",
     "behaviour.overpromise_max",
 )
@@ -190,6 +190,13 @@ def build(path: str | Path) -> Report:
         out.append(_time_series(results, featured, labels, cmp_ref))
     if results.has_simplex:
         out += _simplex_maps(results, labels, omitted)
+        omitted.append(
+            (
+                f"Bonus-mix maps of the other {len(KPIS) - len(MAP_KPIS)} KPIs",
+                "the pack maps the four a board weighs (churn, productivity loss, throughput, "
+                "bonus cost); charts.simplex_map draws any other from points.parquet",
+            )
+        )
     else:
         omitted.append(
             (
@@ -900,10 +907,7 @@ def render_pptx(report: Report) -> bytes:
         box = s.shapes.add_textbox(Inches(0.5), Inches(0.3), Inches(12.3), Inches(1.1))
         tf = box.text_frame
         tf.word_wrap = True
-        p = tf.paragraphs[0]
-        p.text = title
-        p.font.size, p.font.bold = Pt(size), True
-        p.font.color.rgb = _rgb(charts.INK)
+        _put(tf.paragraphs[0], title, size, bold=True)
         return s
 
     def bullets(
@@ -914,10 +918,8 @@ def render_pptx(report: Report) -> bytes:
         tf.word_wrap = True
         for i, (text, level, bold) in enumerate(items):
             p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
-            p.text = ("\u2022 " if level == 0 else "\u2013 ") + text
+            _put(p, ("\u2022 " if level == 0 else "\u2013 ") + text, size - 3 * level, bold)
             p.level = level
-            p.font.size = Pt(size - 3 * level)
-            p.font.bold = bold
             p.space_after = Pt(6)
 
     # title slide
@@ -925,12 +927,8 @@ def render_pptx(report: Report) -> bytes:
     box = s.shapes.add_textbox(Inches(0.8), Inches(2.3), Inches(11.7), Inches(3))
     tf = box.text_frame
     tf.word_wrap = True
-    tf.paragraphs[0].text = report.title
-    tf.paragraphs[0].font.size, tf.paragraphs[0].font.bold = Pt(40), True
-    p = tf.add_paragraph()
-    p.text = report.subtitle
-    p.font.size = Pt(18)
-    p.font.color.rgb = _rgb("#555555")
+    _put(tf.paragraphs[0], report.title, 40, bold=True)
+    _put(tf.add_paragraph(), report.subtitle, 18, colour=GREY)
 
     # executive summary, paginated so the text stays projector-sized
     pages: list[list[tuple[str, int, bool]]] = [[]]
@@ -949,17 +947,20 @@ def render_pptx(report: Report) -> bytes:
 
     for chart in report.charts:
         s = slide(chart.title, size=22 if len(chart.title) <= 170 else 19)
+        # the caption takes the lines it needs at the foot; the chart fills the rest
+        caption_in = _text_height(chart.caption, CAPTION_PT, width_in=12.3) / 72 + 0.1
+        room = 7.5 - 1.45 - caption_in - 0.1
         image = io.BytesIO(_png(chart, headline=False))
-        pic = s.shapes.add_picture(image, Inches(0.4), Inches(1.45), height=Inches(5.3))
+        pic = s.shapes.add_picture(image, Inches(0.4), Inches(1.45), height=Inches(room))
         if pic.width > Inches(12.5):  # keep within the slide, preserving the aspect ratio
             ratio = Inches(12.5) / pic.width
             pic.width, pic.height = int(pic.width * ratio), int(pic.height * ratio)
         pic.left = int((prs.slide_width - pic.width) / 2)
-        cap = s.shapes.add_textbox(Inches(0.5), Inches(6.85), Inches(12.3), Inches(0.6))
+        cap = s.shapes.add_textbox(
+            Inches(0.5), Inches(7.5 - caption_in - 0.05), Inches(12.3), Inches(caption_in)
+        )
         cap.text_frame.word_wrap = True
-        cap.text_frame.paragraphs[0].text = chart.caption
-        cap.text_frame.paragraphs[0].font.size = Pt(11)
-        cap.text_frame.paragraphs[0].font.color.rgb = _rgb("#555555")
+        _put(cap.text_frame.paragraphs[0], chart.caption, CAPTION_PT, colour=GREY)
 
     items = [(f"{w}: {y}.", 0, False) for w, y in report.omitted] or [
         ("Nothing: the results hold what every chart needs.", 0, False)
@@ -984,62 +985,68 @@ def render_pptx(report: Report) -> bytes:
             bullets(slide("What each plan changes"), items[i : i + 12], size=16)
 
     s = slide("Key assumptions and their sources")
+    note = s.shapes.add_textbox(Inches(0.5), Inches(0.95), Inches(12.3), Inches(0.5))
+    note.text_frame.word_wrap = True
+    _put(note.text_frame.paragraphs[0], _assumption_note(report), 12)
     key = [a for a in report.assumptions if a["key_assumption"]]
     rows, cols = len(key) + 1, 4
-    table = s.shapes.add_table(
-        rows, cols, Inches(0.5), Inches(1.3), Inches(12.3), Inches(0.3 * rows)
-    ).table
-    widths = (5.6, 1.6, 2.0, 3.1)
-    for j, w in enumerate(widths):
+    # row heights grow with wrapped text when the deck is opened; 10.5 pt keeps 18 rows,
+    # a few of them on two lines, on the slide
+    shape = s.shapes.add_table(rows, cols, Inches(0.5), Inches(1.55), Inches(12.3),
+                               Inches(0.25 * rows))  # fmt: skip
+    table = shape.table
+    for j, w in enumerate((5.9, 1.5, 1.9, 3.0)):
         table.columns[j].width = Inches(w)
-    for j, h in enumerate(("assumption", "value", "unit", "source")):
-        table.cell(0, j).text = h
-    for i, a in enumerate(key, start=1):
-        for j, v in enumerate((a["meaning"], a["value"], a["unit"], a["source"])):
-            table.cell(i, j).text = str(v)
     for i in range(rows):
-        for j in range(cols):
-            for para in table.cell(i, j).text_frame.paragraphs:
-                para.font.size = Pt(11)
-    note = s.shapes.add_textbox(Inches(0.5), Inches(6.9), Inches(12.3), Inches(0.5))
-    note.text_frame.word_wrap = True
-    note.text_frame.paragraphs[0].text = _assumption_note(report)
-    note.text_frame.paragraphs[0].font.size = Pt(11)
+        table.rows[i].height = Inches(0.25)
+    body = [("assumption", "value", "unit", "source")] + [
+        (a["meaning"], a["value"], a["unit"], a["source"]) for a in key
+    ]
+    for i, row in enumerate(body):
+        for j, text in enumerate(row):
+            cell = table.cell(i, j)
+            cell.margin_top = cell.margin_bottom = Pt(2)
+            _put(cell.text_frame.paragraphs[0], str(text), 10.5, bold=i == 0,
+                 colour="#FFFFFF" if i == 0 else charts.INK)  # fmt: skip
 
-    s = slide("Method and provenance")
-    bullets(s, [(m, 0, False) for m in METHOD], top=1.3, size=14)
-    prov = s.shapes.add_textbox(Inches(0.6), Inches(5.0), Inches(12.1), Inches(2.3))
-    prov.text_frame.word_wrap = True
-    keys = (
-        "results folder",
-        "command",
-        "design points",
-        "replications per point",
-        "root seed",
-        "config hash",
-        "code version",
-        "git commit",
-        "simulation source hash",
-    )
-    for i, k in enumerate(keys):
-        p = prov.text_frame.paragraphs[0] if i == 0 else prov.text_frame.add_paragraph()
-        p.text = f"{k}: {report.provenance[k]}"
-        p.font.size = Pt(11)
+    bullets(slide("Method"), [(m, 0, False) for m in METHOD], top=1.4, size=16)
+    s = slide("Provenance: how to reproduce these numbers")
+    keys = ("results folder", "command", "design points", "replications per point",
+            "root seed", "seed rule", "config hash", "code version", "git commit",
+            "simulation source hash", "packages")  # fmt: skip
+    bullets(s, [(f"{k}: {report.provenance[k]}", 0, False) for k in keys], top=1.4, size=13)
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
 
 
+CAPTION_PT = 11  # chart captions: the explanation, not the message
 SUMMARY_PT = 17  # executive-summary text size: the smallest a back row reads comfortably
 BODY_HEIGHT_PT = 5.4 * 72  # room for text below a slide title
 BODY_WIDTH_PT = 12.1 * 72
 
 
-def _text_height(text: str, size: int) -> float:
-    """Points a paragraph takes in the body box: lines from an average glyph width of half
-    an em, 1.2 line spacing and the paragraph's space after (python-pptx cannot measure)."""
-    per_line = BODY_WIDTH_PT / (size * 0.5)
+def _text_height(text: str, size: float, width_in: float = BODY_WIDTH_PT / 72) -> float:
+    """Points a paragraph takes in a text box ``width_in`` wide: lines from an average glyph
+    width of half an em, 1.2 line spacing and 6 pt after (python-pptx cannot measure text)."""
+    per_line = width_in * 72 / (size * 0.5)
     return math.ceil(len(text) / per_line) * size * 1.2 + 6
+
+
+GREY = "#555555"
+
+
+def _put(paragraph: Any, text: str, size: float, bold: bool = False,
+         colour: str = charts.INK) -> None:  # fmt: skip
+    """Set a paragraph's text and style its run (PowerPoint applies run properties; a
+    paragraph's default run properties are not honoured everywhere)."""
+    from pptx.util import Pt
+
+    paragraph.text = text
+    for run in paragraph.runs:
+        run.font.size = Pt(size)
+        run.font.bold = bold
+        run.font.color.rgb = _rgb(colour)
 
 
 def _rgb(hex_colour: str) -> Any:

@@ -169,10 +169,10 @@ def test_deck_has_one_slide_per_chart_with_its_finding(
     titles = [t.split("\n", 1)[0] for t in texts]
     assert "Not in this report, and why" in titles
     assert "Key assumptions and their sources" in titles
-    assert titles[-1] == "Method and provenance"
+    assert titles[-2:] == ["Method", "Provenance: how to reproduce these numbers"]
     summary_pages = sum(t.startswith("Executive summary") for t in titles)
     plan_pages = sum(t == "What each plan changes" for t in titles)
-    assert len(slides) == 1 + summary_pages + len(index["charts"]) + 1 + plan_pages + 2
+    assert len(slides) == 1 + summary_pages + len(index["charts"]) + 1 + plan_pages + 3
     for slide in slides:  # nothing hangs off the slide
         for sh in slide.shapes:
             assert sh.left >= 0 and sh.top >= 0
@@ -369,3 +369,14 @@ def test_rebuild_removes_the_previous_pack_files_only(compare_pack: dict[str, An
     assert not any((out / "charts").glob("*.png")), "no stale chart survives a rebuild"
     assert mine.read_text() == "the user's own file"
     assert {f.name for f in files} == {"report.html", "report.json"}
+
+
+def test_cli_report_to_an_unwritable_folder(
+    compare_pack: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = main(["report", str(compare_pack["root"] / "results"), "--out", str(blocker / "x"),
+                 "--format", "html"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "--out: cannot write the report" in err and "Traceback" not in err
