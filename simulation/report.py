@@ -719,10 +719,9 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
     out.mkdir(parents=True, exist_ok=True)
     _remove_previous(out)
     files: list[Path] = []
-    figures = [c for c in report.charts]
     for fmt in ("png", "svg"):
         if fmt in formats:
-            for chart in figures:
+            for chart in report.charts:
                 files += charts.save_chart(chart, out / "charts", (fmt,))
     if "html" in formats:
         files.append(_write_atomic(out / "report.html", render_html(report).encode("utf-8")))
