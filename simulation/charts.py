@@ -17,7 +17,7 @@ import math
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,9 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import RegularPolygon
 
-from simulation.compare import certainty, format_kpi_value
-from simulation.metrics import KPI, KPIS
+from simulation.compare import certainty, format_kpi_value, is_share
+from simulation.metrics import KPI, KPIS, MISSION
+from simulation.tables import format_number, format_value, number_style
 
 __all__ = [
     "BETTER",
@@ -112,7 +113,6 @@ class Chart:
     title: str
     figure: Figure
     caption: str = ""
-    data: dict[str, Any] = field(default_factory=dict)  # numbers the headline states
 
 
 @contextmanager
@@ -175,18 +175,14 @@ def save_chart(chart: Chart, folder: Path, formats: Sequence[str] = ("png", "svg
 # --------------------------------------------------------------------------------------------
 
 
-def _is_share(kpi: KPI) -> bool:
-    return kpi.unit.startswith("share")
-
-
 def scale(kpi: KPI) -> float:
     """Factor from stored to shown values: shares are shown in %."""
-    return 100.0 if _is_share(kpi) else 1.0
+    return 100.0 if is_share(kpi) else 1.0
 
 
 def axis_label(kpi: KPI, diff: bool = False) -> str:
     """The unit a chart axis shows, in words (never blank)."""
-    if _is_share(kpi):
+    if is_share(kpi):
         what = kpi.unit.removeprefix("share of ")
         return "percentage points" if diff else f"% of {what}"
     if kpi.unit.startswith("currency"):
@@ -196,12 +192,9 @@ def axis_label(kpi: KPI, diff: bool = False) -> str:
     return kpi.unit
 
 
-def money(x: float, _pos: Any = None) -> str:
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= div:
-            v = x / div
-            return f"{v:,.1f}{suffix}".replace(".0" + suffix, suffix)
-    return f"{x:,.0f}"
+def money(x: float) -> str:
+    """An amount as the tables print it: compact (16.5k, 1.09M)."""
+    return format_number(x, number_style(x, compact=True))
 
 
 class MoneyFormatter(matplotlib.ticker.Formatter):
@@ -280,7 +273,7 @@ def difference_panels(
     """
     rows, cols = _grid(len(kpis))
     with theme():
-        fig, axes = _subplots(rows, cols, figsize=SLIDE, squeeze=False, sharey=True)
+        fig, axes = _subplots(rows, cols, squeeze=False, sharey=True)
         ypos = {label: i for i, label in enumerate(reversed(list(order)))}
         for ax, name in zip(axes.flat, kpis, strict=False):
             kpi = KPIS[name]
@@ -349,7 +342,8 @@ def kpi_comparison(
     return difference_panels(diffs, kpis, order, title, "kpi_comparison", reference)
 
 
-MISSION = ("handover_churn", "productivity_loss", "throughput")  # the three KPIs of the brief
+#: The order a headline names the mission KPIs in: churn first, the handover being the news.
+CHANGE_ORDER = ("handover_churn", "productivity_loss", "throughput")
 
 
 def comparison_headline(diffs: pd.DataFrame, reference: str) -> str:
@@ -374,7 +368,7 @@ def comparison_headline(diffs: pd.DataFrame, reference: str) -> str:
     return f"{label} against {reference}: " + change_phrase(diffs[diffs["label"] == label])
 
 
-def change_phrase(rows: pd.DataFrame, kpis: Sequence[str] = MISSION) -> str:
+def change_phrase(rows: pd.DataFrame, kpis: Sequence[str] = CHANGE_ORDER) -> str:
     """'cuts churn at handover by 4.8 points and productivity loss by 11.0 points, but lowers
     throughput by 1.78 activations/month' from one plan's paired differences; changes with
     under 80% certainty either way are reported as no clear change."""
@@ -467,7 +461,7 @@ def time_series(
     data = daily[(daily["day"] >= 0) & daily["point"].isin(list(labels))]
     colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(labels)}
     with theme():
-        fig, axes = _subplots(2, 2, figsize=SLIDE, sharex=True)
+        fig, axes = _subplots(2, 2, sharex=True)
         for ax, (col, (name, unit, k)) in zip(axes.flat, SERIES.items(), strict=True):
             for p, label in labels.items():
                 sub = (
@@ -547,7 +541,6 @@ def rollout_steps(rollouts: dict[int, list[tuple[int, str]]]) -> list[str]:
 # Bonus-mix maps over the weight simplex
 # --------------------------------------------------------------------------------------------
 
-WEIGHTS = ("individual", "team", "company", "silo_buster")
 SQRT3 = math.sqrt(3.0)
 
 
@@ -589,7 +582,7 @@ def simplex_map(
     norm = matplotlib.colors.Normalize(data[col].min() * k, data[col].max() * k)
     step = _lattice_step(data[list(weight_cols)].to_numpy())
     with theme():
-        fig, axes = _subplots(len(facets), len(slices), figsize=SLIDE, squeeze=False)
+        fig, axes = _subplots(len(facets), len(slices), squeeze=False)
         lines = wrap(title, TITLE_WIDTH).count("\n") + 1
         top = 0.9 - 0.06 * lines - (0.03 if facet else 0.0)
         fig.subplots_adjust(left=0.02, right=0.84, top=top, bottom=0.02, wspace=0.08, hspace=0.25)
@@ -609,7 +602,7 @@ def simplex_map(
                         if hit.empty
                         else (
                             f"{name}\n"
-                            + format_kpi_value(kpi, float(hit[col].iloc[0]), unit=_is_share(kpi))
+                            + format_kpi_value(kpi, float(hit[col].iloc[0]), unit=is_share(kpi))
                         )
                     )
                     ax.annotate(
@@ -625,7 +618,7 @@ def simplex_map(
                     )
                 head = f"silo-buster {s * 100:.0f}%"
                 if facet:
-                    head += f", {facet.rsplit('.', 1)[-1]} = {format_value_short(fv)}"
+                    head += f", {facet.rsplit('.', 1)[-1]} = {format_value(fv)}"
                 ax.set_title(head, fontsize=15, loc="center")
         cax = fig.add_axes((0.88, 0.12, 0.018, 0.6))
         bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
@@ -650,10 +643,6 @@ def simplex_map(
     )
     key = f"simplex_{kpi_name}" + (f"_{_slug(facet)}" if facet else "")
     return Chart(key=key, title=title, figure=fig, caption=caption)
-
-
-def format_value_short(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _mix_rows(rows: pd.DataFrame, cols: Sequence[str], mix: Sequence[float]) -> pd.DataFrame:
@@ -757,8 +746,7 @@ def frontier(
     cost = points["bonus_cost_mean"].to_numpy(float)
     sets = pareto_sets(points)
     with theme():
-        fig, axes = _subplots(1, 3, figsize=SLIDE)
-        fronts = {}
+        fig, axes = _subplots(1, 3)
         for ax, name in zip(axes, FRONTIER_KPIS, strict=True):
             kpi = KPIS[name]
             k = scale(kpi)
@@ -767,7 +755,6 @@ def frontier(
             hi = points[f"{name}_ci_high"].to_numpy(float) * k
             ax.scatter(cost, val, s=30, color=UNCLEAR, alpha=0.5, lw=0, zorder=2)
             front = np.array(sets[name], dtype=int)
-            fronts[name] = [labels[i] for i in front]
             ax.plot(cost[front], val[front], color=BETTER, lw=2, zorder=3)
             ax.errorbar(
                 cost[front],
@@ -834,7 +821,7 @@ def frontier(
         + (", ".join(references.values()) or "no reference design")
         + "."
     )
-    return Chart(key="frontier", title=title, figure=fig, caption=caption, data={"pareto": fronts})
+    return Chart(key="frontier", title=title, figure=fig, caption=caption)
 
 
 def _place_labels(ax: Any, texts: list[Any], x: np.ndarray, y: np.ndarray) -> None:
@@ -888,16 +875,15 @@ def value_stream(points: pd.DataFrame, labels: Sequence[str], title: str) -> Cha
     """
     stages = list(STAGE_LABELS)
     n = len(labels)
+    worst = [worst_handoff(points.iloc[i]) for i in range(n)]
     with theme():
-        fig, axes = _subplots(
-            1, 4, figsize=SLIDE, sharey=True, gridspec_kw={"width_ratios": [1, 1, 1, 1.25]}
-        )
+        fig, axes = _subplots(1, 4, sharey=True, gridspec_kw={"width_ratios": [1, 1, 1, 1.25]})
         y = np.arange(n)[::-1]
         for ax, stage in zip(axes, [*stages, "end_to_end"], strict=True):
             proc = points[f"{stage}_process_days_mean"].to_numpy(float)
             wait = points[f"{stage}_wait_days_mean"].to_numpy(float)
             ca = points[f"{stage}_pct_complete_accurate_mean"].to_numpy(float)
-            ax.barh(y, proc, color=BETTER, height=0.55, label="process (work)")
+            ax.barh(y, proc, color=BETTER, height=0.55)
             ax.barh(
                 y,
                 wait,
@@ -907,11 +893,10 @@ def value_stream(points: pd.DataFrame, labels: Sequence[str], title: str) -> Cha
                 height=0.55,
                 hatch="//",
                 edgecolor=OKABE_ITO["sky"],
-                label="wait",
             )
             top = np.nanmax(proc + wait) if np.isfinite(proc + wait).any() else 1.0
             for i, (yi, p, w, c) in enumerate(zip(y, proc, wait, ca, strict=True)):
-                worst = stage == worst_handoff(points.iloc[i])
+                is_worst = stage == worst[i]
                 text = f"{p + w:.1f} d\nC&A {c:.0f}%"
                 if stage == "end_to_end" and p + w > 0:
                     text = f"{p + w:.1f} d, {p / (p + w):.0%} work\nC&A {c:.0f}%"
@@ -921,10 +906,10 @@ def value_stream(points: pd.DataFrame, labels: Sequence[str], title: str) -> Cha
                     text,
                     va="center",
                     fontsize=12,
-                    color=WORSE if worst else INK,
-                    fontweight="bold" if worst else "normal",
+                    color=WORSE if is_worst else INK,
+                    fontweight="bold" if is_worst else "normal",
                 )
-                if worst:
+                if is_worst:
                     ax.barh(yi, p + w, height=0.55, fill=False, ec=WORSE, lw=3.5, zorder=4)
             ax.set_xlim(0, top * (1.9 if stage == "end_to_end" else 1.6))
             ax.set_xlabel("working days per lead", fontsize=12)
@@ -933,7 +918,6 @@ def value_stream(points: pd.DataFrame, labels: Sequence[str], title: str) -> Cha
                 ax.set_title("Whole stream\n(rolled C&A)", fontsize=15)
             else:
                 ax.set_title(STAGE_LABELS[stage], fontsize=15)
-        worst = [worst_handoff(points.iloc[i]) for i in range(n)]
         axes[0].set_yticks(y, [wrap(x, 20) for x in labels])
         handles = [
             matplotlib.patches.Patch(color=BETTER, label="process time (work)"),
@@ -952,13 +936,7 @@ def value_stream(points: pd.DataFrame, labels: Sequence[str], title: str) -> Cha
         "wait time; C&A is the share of work that leaves the stage complete and accurate "
         "(rolled C&A multiplies the stages). Activity ratio = process / (process + wait)."
     )
-    return Chart(
-        key="value_stream",
-        title=title,
-        figure=fig,
-        caption=caption,
-        data={"worst": dict(zip(labels, worst, strict=True))},
-    )
+    return Chart(key="value_stream", title=title, figure=fig, caption=caption)
 
 
 # --------------------------------------------------------------------------------------------
@@ -975,7 +953,7 @@ def payouts(points: pd.DataFrame, labels: Sequence[str], title: str) -> Chart:
     n = len(labels)
     y = np.arange(n)[::-1]
     with theme():
-        fig, axes = _subplots(2, 2, figsize=SLIDE, sharey=True, sharex="col")
+        fig, axes = _subplots(2, 2, sharey=True, sharex="col")
         for col, (role, name) in enumerate((("rep", "Sales reps"), ("ops", "Operations"))):
             ax = axes[0, col]
             p10 = points[f"pay_{role}_p10_mean"].to_numpy(float)

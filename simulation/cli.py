@@ -25,7 +25,14 @@ from simulation.design import SweepAborted
 from simulation.experiments import RESULTS
 from simulation.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
 from simulation.results import ResultsError, describe_point
-from simulation.tables import WIDTH, format_summary, format_table, format_value, json_ready
+from simulation.tables import (
+    WIDTH,
+    format_percent,
+    format_summary,
+    format_table,
+    format_value,
+    json_ready,
+)
 
 PROG = "friction"
 
@@ -284,15 +291,12 @@ def _failures_note(summary: Any, out: Path) -> str:
     )
 
 
-HEADLINE = ("productivity_loss", "handover_churn", "throughput", "win_rate", "lead_time_days",
-            "revenue", "bonus_cost")  # fmt: skip
-
-
 def render_sweep(design: Any, summary: Any, out: Path) -> str:
     """What a sweep produced: size, time, where, and the best and worst design point per KPI."""
     import pyarrow.parquet as pq
 
     from simulation.compare import format_kpi_value
+    from simulation.metrics import HEADLINE
 
     kpis = kpi_registry()
     lines = [
@@ -348,15 +352,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
 
 
-def _percent(p: float | None) -> str:
-    if p is None or math.isnan(p):
-        return "n/a"
-    return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{p:.0%}"
-
-
 def render_compare(result: dict[str, Any]) -> str:
     """Tables of paired differences against the first scenario, then the verdict lines."""
-    from simulation.compare import display_unit, format_kpi_value
+    from simulation.compare import format_kpi_value, table_unit
 
     kpis = kpi_registry()
     base = result["baseline"]
@@ -374,13 +372,12 @@ def render_compare(result: dict[str, Any]) -> str:
             rows.append(
                 [
                     kpi.label if kpi else name,
-                    (kpi.unit if kpi and kpi.unit.startswith("currency") else display_unit(kpi))
-                    or "-",
+                    table_unit(kpi),
                     format_kpi_value(kpi, d["base_mean"], unit=False),
                     format_kpi_value(kpi, d["mean"], unit=False),
                     format_kpi_value(kpi, d["diff"], diff=True, unit=False),
                     f"[{lo}, {hi}]",
-                    _percent(d["p_better"]),
+                    format_percent(d["p_better"]),
                 ]
             )
         lines += [

@@ -35,7 +35,9 @@ __all__ = [
     "compare_values",
     "display_unit",
     "format_kpi_value",
+    "is_share",
     "paired_difference",
+    "table_unit",
     "verdict",
 ]
 
@@ -108,7 +110,8 @@ def certainty(p_better: float) -> tuple[str, str]:
     return "", "no clear difference"
 
 
-def _is_share(kpi: KPI) -> bool:
+def is_share(kpi: KPI) -> bool:
+    """A KPI that is a share (shown in %, its differences in percentage points)."""
     return kpi.bounds == (0.0, 1.0) and kpi.unit.startswith("share")
 
 
@@ -116,13 +119,20 @@ def display_unit(kpi: KPI | None, diff: bool = False) -> str:
     """The unit a reader sees: shares in % (their differences in points), money per year."""
     if kpi is None:
         return ""
-    if _is_share(kpi):
+    if is_share(kpi):
         return "points" if diff else "%"
     if kpi.unit.startswith("currency"):
         return "/year" if kpi.unit.endswith("/year") else ""
     if "0-1" in kpi.unit:
         return ""
     return kpi.unit
+
+
+def table_unit(kpi: KPI | None, diff: bool = False) -> str:
+    """The unit a table states once per row: money keeps its period ("currency/year")."""
+    if kpi is not None and kpi.unit.startswith("currency"):
+        return kpi.unit
+    return display_unit(kpi, diff) or "-"
 
 
 def format_kpi_value(kpi: KPI | None, value: float, diff: bool = False, unit: bool = True) -> str:
@@ -134,7 +144,7 @@ def format_kpi_value(kpi: KPI | None, value: float, diff: bool = False, unit: bo
         return "n/a"
     sign = "+" if diff and value > 0 else ""
     shown = display_unit(kpi, diff) if unit else ""
-    if kpi is not None and _is_share(kpi):
+    if kpi is not None and is_share(kpi):
         text = f"{value * 100:.1f}"
         return f"{sign}{text}{' ' if diff else ''}{shown}".rstrip()
     if kpi is not None and kpi.unit.startswith("currency"):

@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.compare import certainty, display_unit, format_kpi_value, paired_difference
+from simulation.compare import certainty, format_kpi_value, paired_difference, table_unit
 from simulation.config import Scenario, get_dotted, same_value, with_changes
 from simulation.design import Design, compare_design, slug
 from simulation.loader import ScenarioError, load_scenario
-from simulation.metrics import KPI, KPIS
-from simulation.tables import WIDTH, format_table, format_value
+from simulation.metrics import KPI, KPIS, MISSION
+from simulation.tables import WIDTH, as_float, format_percent, format_table, format_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +73,6 @@ __all__ = [
 
 CURRENT = "current"  # label of the starting scenario in the results folder
 DEFAULT_RANK = "cost_of_friction"  # lost hours at loaded cost plus customers lost at handover
-MISSION = ("productivity_loss", "handover_churn", "throughput")  # the brief's three KPIs
 TRADE_OFF = 0.2  # the favoured lever "clearly" worsens a mission KPI when P(better) < this
 #: KPIs whose clear worsening the verdict names: the brief's three, and the revenue that cost of
 #: friction leaves out (a lever can cut friction by selling less).
@@ -708,7 +707,7 @@ def plan_diagnosis(
     if seed < 0:
         raise DiagnoseError(f"seed: must be at least 0, got {seed}")
     source = None if isinstance(scenario, Scenario) else str(Path(scenario).resolve())
-    start = load_scenario(scenario if isinstance(scenario, Scenario) else Path(scenario), overrides)
+    start = load_scenario(scenario, overrides)
     levers, skipped, notes, variants = [], [], [], []
     rollouts: dict[str, int] = {}
     for lever in LEVERS:
@@ -789,13 +788,13 @@ def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
     Also saves ``comparison.json`` (the folder's ordinary paired comparison), so the folder
     reads like any compare folder.
     """
-    from simulation.experiments import finish_comparison
+    from simulation.experiments import save_comparison
     from simulation.results import load_results, paired_differences
     from simulation.store import write_json
 
     check_rank_by(rank_by)
-    finish_comparison(plan.out)
     results = load_results(plan.out)
+    save_comparison(results)
     frame = paired_differences(results, reference=0)
     labels = results.manifest["config"]["labels"]
     lever_of_point = dict(enumerate(labels))
@@ -804,7 +803,8 @@ def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
     ]
     table = results.values(rank_by)
     rank_values = {labels[p]: [float(v) for v in table[p].tolist()] for p in table.columns}
-    current = {k: _nanmean(results.values(k)[0].tolist()) for k in KPIS}
+    start = results.by_point.loc[0]  # the current set-up's means
+    current = {k: float(start[f"{k}_mean"]) for k in KPIS}
     header = {
         "scenario": plan.start.name,
         "description": plan.start.description,
@@ -822,11 +822,6 @@ def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
     d = summarise_diagnosis(rows, rank_values, rank_by, plan.levers, current, header)
     write_json(plan.out / "diagnosis.json", d)
     return d
-
-
-def _nanmean(values: Sequence[float]) -> float:
-    vals = [float(v) for v in values if v is not None and not math.isnan(float(v))]
-    return sum(vals) / len(vals) if vals else math.nan
 
 
 def diagnose(
@@ -899,22 +894,6 @@ def effects_frame(diagnosis: Mapping[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def _percent(p: float | None) -> str:
-    if p is None or math.isnan(p):
-        return "n/a"
-    return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{p:.0%}"
-
-
-def _unit_words(kpi: KPI, diff: bool) -> str:
-    if kpi.unit.startswith("currency"):
-        return kpi.unit
-    return display_unit(kpi, diff) or "-"
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
-
-
 def render_diagnosis(d: Mapping[str, Any]) -> str:
     """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
     rank_by = d["rank_by"]
@@ -927,11 +906,11 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
         f"Results: {d['results']}/ (diagnosis.json, comparison.json, runs.parquet)",
     ]
     lines = [textwrap.fill(lines[0], WIDTH), lines[1]]
-    base = _float(d["current"].get(rank_by))
+    base = as_float(d["current"].get(rank_by))
     wins = d["wins"]
     rows = []
     for r in d["rankings"][rank_by]:
-        diff, lo, hi = _float(r["diff"]), _float(r["ci_low"]), _float(r["ci_high"])
+        diff, lo, hi = as_float(r["diff"]), as_float(r["ci_low"]), as_float(r["ci_high"])
         k = wins["by_lever"].get(r["lever"], 0)
         rows.append(
             [
@@ -940,14 +919,14 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
                 format_kpi_value(kpi, diff, diff=True, unit=False),
                 f"[{format_kpi_value(kpi, lo, diff=True, unit=False)}, "
                 f"{format_kpi_value(kpi, hi, diff=True, unit=False)}]",
-                _percent(_float(r["p_better"])),
+                format_percent(as_float(r["p_better"])),
                 f"{k}/{wins['replications']}",
             ]
         )
     lines += [
         "",
         textwrap.fill(
-            f"Ranked by {kpi.label.lower()} ({_unit_words(kpi, True)}; {kpi.better} is better; "
+            f"Ranked by {kpi.label.lower()} ({table_unit(kpi, True)}; {kpi.better} is better; "
             f"current: {format_kpi_value(kpi, base)}), change against current:",
             WIDTH,
         ),
@@ -966,20 +945,20 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
             x = by_lever[m][r["lever"]]
             mk = KPIS[m]
             cell = (
-                f"{format_kpi_value(mk, _float(x['diff']), diff=True, unit=False)} "
-                f"[{format_kpi_value(mk, _float(x['ci_low']), diff=True, unit=False)}, "
-                f"{format_kpi_value(mk, _float(x['ci_high']), diff=True, unit=False)}]"
+                f"{format_kpi_value(mk, as_float(x['diff']), diff=True, unit=False)} "
+                f"[{format_kpi_value(mk, as_float(x['ci_low']), diff=True, unit=False)}, "
+                f"{format_kpi_value(mk, as_float(x['ci_high']), diff=True, unit=False)}]"
             )
-            p = _float(x["p_better"])
+            p = as_float(x["p_better"])
             worse = not math.isnan(p) and p < TRADE_OFF
             flagged = flagged or worse
             row.append(cell + (" *" if worse else "  "))
         m_rows.append(row)
     now = ", ".join(
-        f"{KPIS[m].label.lower()} {format_kpi_value(KPIS[m], _float(d['current'].get(m)))}"
+        f"{KPIS[m].label.lower()} {format_kpi_value(KPIS[m], as_float(d['current'].get(m)))}"
         for m in mission
     )
-    units = ", ".join(f"{KPIS[m].label.lower()} in {_unit_words(KPIS[m], True)}" for m in mission)
+    units = ", ".join(f"{KPIS[m].label.lower()} in {table_unit(KPIS[m], True)}" for m in mission)
     headers = ["lever"] + [KPIS[m].label.lower() for m in mission]
     lines += [
         "",
@@ -1006,23 +985,12 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
 
 
 def write_tornado(d: Mapping[str, Any], folder: Path) -> list[Path]:
-    """Save the tornado chart of the ranking KPI in ``folder`` (needs ``simulation.charts``).
-
-    Raises:
-        ImportError: ``simulation.charts`` (or its ``tornado``) is not available.
-    """
+    """Save the tornado chart of the ranking KPI in ``folder`` (PNG and SVG)."""
     from simulation import charts
 
-    if not hasattr(charts, "tornado") or not hasattr(charts, "save_chart"):
-        raise ImportError("simulation.charts has no tornado() or save_chart()")
     title = f"Each playbook lever alone against '{d['scenario']}'"
     chart = charts.tornado(effects_frame(d), d["rank_by"], title)
-    try:
-        return list(charts.save_chart(chart, folder, formats=("png", "svg")))
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(chart.figure)
+    return charts.save_chart(chart, folder, formats=("png", "svg"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1063,17 +1031,13 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         EXIT_OK,
         EXIT_RUNS_FAILED,
         PROG,
-        UsageError,
         _execute,
         _failures_note,
         _overrides,
         dump_json,
     )
 
-    try:
-        rank_by = check_rank_by(args.rank_by, "--rank-by")
-    except DiagnoseError as exc:
-        raise UsageError(str(exc)) from None
+    rank_by = check_rank_by(args.rank_by, "--rank-by")  # a DiagnoseError is a user error
     plan = plan_diagnosis(Path(args.scenario), args.reps, args.seed, args.out, _overrides(args.set))
     argv = [PROG, "diagnose", *getattr(args, "argv", [])]
     summary = _execute(args, plan.design, plan.out, argv)
@@ -1081,19 +1045,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         print(_failures_note(summary, plan.out), file=sys.stderr)
         return EXIT_RUNS_FAILED
     d = finish_diagnosis(plan, rank_by)
-    try:
-        charts = write_tornado(d, plan.out)
-    except ImportError as exc:
-        charts = []
-        print(
-            f"note: tornado chart not written ({exc}); the diagnosis is complete without it",
-            file=sys.stderr,
-        )
+    charts = write_tornado(d, plan.out)
     if args.json:
         print(dump_json(d))
     else:
-        text = render_diagnosis(d)
-        if charts:
-            text += "\nTornado chart: " + ", ".join(str(c) for c in charts)
-        print(text)
+        tornado = ", ".join(str(c) for c in charts)
+        print(render_diagnosis(d) + f"\nTornado chart: {tornado}")
     return EXIT_OK

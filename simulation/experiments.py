@@ -23,7 +23,15 @@ from simulation.results import Results, comparison, load_results
 if TYPE_CHECKING:
     from simulation.execute import RunSummary
 
-__all__ = ["RESULTS", "RunInterrupted", "compare", "execute", "finish_comparison", "sweep"]
+__all__ = [
+    "RESULTS",
+    "RunInterrupted",
+    "compare",
+    "execute",
+    "finish_comparison",
+    "save_comparison",
+    "sweep",
+]
 
 RESULTS = Path("results")  # default parent of results folders
 
@@ -120,10 +128,15 @@ def compare(
 
 def finish_comparison(folder: Path) -> dict[str, Any]:
     """Compute a finished compare folder's paired comparison and save ``comparison.json``."""
+    return save_comparison(load_results(folder))
+
+
+def save_comparison(results: Results) -> dict[str, Any]:
+    """The paired comparison of an open compare folder, saved as its ``comparison.json``."""
     from simulation.store import write_json
 
-    result = comparison(load_results(folder))
-    write_json(folder / "comparison.json", result)
+    result = comparison(results)
+    write_json(results.path / "comparison.json", result)
     return result
 
 

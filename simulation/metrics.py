@@ -74,6 +74,10 @@ _K = [
     KPI("payout_ops_mean", "Bonus per ops", "currency/year", "higher", "Mean bonus paid to an ops staff member, per year."),
 ]  # fmt: skip
 KPIS: dict[str, KPI] = {k.name: k for k in _K}
+#: The brief's three questions: hours lost, customers lost at handover, customers delivered.
+MISSION = ("productivity_loss", "handover_churn", "throughput")
+#: The KPIs a summary leads with, most important first.
+HEADLINE = (*MISSION, "win_rate", "lead_time_days", "revenue", "bonus_cost")
 
 STAGES = ("qualification", "handover", "onboarding")
 END_TO_END = "end_to_end"  # whole stream: summed process and wait days, rolled %C&A

@@ -27,7 +27,7 @@ from simulation import charts
 from simulation.compare import format_kpi_value
 from simulation.config import Scenario, get_dotted, lever_table, same_value
 from simulation.design import WEIGHT_KEYS
-from simulation.metrics import KPIS, payout_columns, stage_columns
+from simulation.metrics import HEADLINE, KPIS, payout_columns, stage_columns
 from simulation.results import (
     Results,
     ResultsError,
@@ -42,16 +42,7 @@ __all__ = ["FORMATS", "Report", "build", "build_report", "parse_formats", "write
 
 FORMATS = ("html", "pptx", "png", "svg")
 #: KPIs of the comparison chart and the executive summary, most important first.
-COMPARISON_KPIS = (
-    "productivity_loss",
-    "handover_churn",
-    "throughput",
-    "win_rate",
-    "lead_time_days",
-    "revenue",
-    "bonus_cost",
-    "cost_of_friction",
-)
+COMPARISON_KPIS = (*HEADLINE, "cost_of_friction")
 #: Revenue is here because cost of friction leaves out sales a plan loses.
 SUMMARY_KPIS = (
     "handover_churn",
@@ -245,7 +236,7 @@ def build(path: str | Path) -> Report:
     summary = _summary(results, diffs, diagnosis, cmp_ref, ref, labels)
     return Report(
         results=results,
-        title=_title(results),
+        title=_title(results, diagnosis),
         subtitle=_subtitle(results),
         summary=summary,
         charts=out,
@@ -256,8 +247,8 @@ def build(path: str | Path) -> Report:
     )
 
 
-def _title(results: Results) -> str:
-    if (results.path / "diagnosis.json").is_file():
+def _title(results: Results, diagnosis: dict[str, Any] | None) -> str:
+    if diagnosis is not None:
         return "Which single change to make first"
     if results.kind == "compare":
         names = results.manifest["config"]["labels"]
@@ -378,6 +369,10 @@ def _simplex_maps(
                     "a slide holds two rows of triangles",
                 )
             )
+
+    def at(p: int) -> str:  # the mix alone, or with the other axes' values
+        return labels[p] if facet else mix_label(results.point_values(p))
+
     out = []
     for name in MAP_KPIS:
         kpi = KPIS[name]
@@ -385,16 +380,11 @@ def _simplex_maps(
         if col.notna().sum() == 0:
             continue
         lo, hi = int(pts.loc[col.idxmin(), "point"]), int(pts.loc[col.idxmax(), "point"])
-
-        def at(p: int) -> str:  # the mix alone, or with the other axes' values
-            return labels[p] if facet else mix_label(results.point_values(p))
-
         title = (
             f"{kpi.label} is lowest at {at(lo)} ({format_kpi_value(kpi, float(col.min()))}) "
             f"and highest at {at(hi)} ({format_kpi_value(kpi, float(col.max()))})"
         )
-        marks = dict(MARKS)
-        out.append(charts.simplex_map(pts, name, WEIGHT_KEYS, marks, title, facet=facet))
+        out.append(charts.simplex_map(pts, name, WEIGHT_KEYS, MARKS, title, facet=facet))
     return out
 
 
@@ -435,8 +425,8 @@ def _frontier(results: Results, labels: dict[int, str], reference: int | None) -
 def _value_stream(
     results: Results, featured: list[int], labels: dict[int, str], reference: int
 ) -> charts.Chart:
-    pts = results.points.set_index("point").loc[featured].reset_index()
-    ref_row = results.points.set_index("point").loc[reference]
+    pts = results.by_point.loc[featured].reset_index()
+    ref_row = results.by_point.loc[reference]
     worst = charts.worst_handoff(ref_row)
     ca = ref_row[f"{worst}_pct_complete_accurate_mean"]
     proc = ref_row["end_to_end_process_days_mean"]
@@ -453,7 +443,7 @@ def _value_stream(
 def _payouts(
     results: Results, featured: list[int], labels: dict[int, str], reference: int
 ) -> charts.Chart:
-    pts = results.points.set_index("point")
+    pts = results.by_point
     shown = pts.loc[featured].reset_index()
     ref = pts.loc[reference]
     moves = (pts.loc[featured, "pay_rep_p50_mean"] - ref["pay_rep_p50_mean"]).abs()
@@ -467,18 +457,15 @@ def _payouts(
     else:
         o = pts.loc[other]
         rep, ops = o["pay_rep_p50_mean"], o["pay_ops_p50_mean"]
-        rep_move = _signed_money(rep - ref["pay_rep_p50_mean"])
-        ops_move = _signed_money(ops - ref["pay_ops_p50_mean"])
+        pay = KPIS["payout_rep_mean"]  # currency/year per person
+        rep_move = format_kpi_value(pay, rep - ref["pay_rep_p50_mean"], diff=True, unit=False)
+        ops_move = format_kpi_value(pay, ops - ref["pay_ops_p50_mean"], diff=True, unit=False)
         title = (
             f"Who gains and who loses: under {labels[other]} the median rep gets "
             f"{charts.money(rep)} ({rep_move}) and the median ops person {charts.money(ops)} "
             f"({ops_move}) against {labels[reference]}"
         )
     return charts.payouts(shown, [labels[p] for p in featured], title)
-
-
-def _signed_money(x: float) -> str:
-    return ("+" if x >= 0 else "-") + charts.money(abs(x))
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,7 +516,7 @@ def _sweep_summary(
     """Best and worst design per headline KPI with intervals, the best one's paired change from
     the reference point, and a lead on where today's plan (if the sweep ran it) stands."""
     ref_label = labels[reference]
-    pts = results.points.set_index("point")
+    pts = results.by_point
     items = []
     best_at: dict[int, list[str]] = {}
     worst_at: dict[int, list[str]] = {}
@@ -579,7 +566,7 @@ def _sweep_summary(
 
 
 def _level(results: Results, point: int, name: str, labels: dict[int, str]) -> dict[str, Any]:
-    row = results.points.set_index("point").loc[point]
+    row = results.by_point.loc[point]
     kpi = KPIS[name]
     mean, lo, hi = (float(row[f"{name}_{s}"]) for s in ("mean", "ci_low", "ci_high"))
     return {
@@ -719,12 +706,17 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
     out.mkdir(parents=True, exist_ok=True)
     _remove_previous(out)
     files: list[Path] = []
-    for fmt in ("png", "svg"):
-        if fmt in formats:
-            for chart in report.charts:
-                files += charts.save_chart(chart, out / "charts", (fmt,))
+    # each chart is rasterised once, for its PNG file and the HTML page alike
+    pngs = {c.key: _png(c) for c in report.charts} if {"png", "html"} & set(formats) else {}
+    if "png" in formats:
+        (out / "charts").mkdir(exist_ok=True)
+        files += [_write_atomic(out / "charts" / f"{k}.png", data) for k, data in pngs.items()]
+    if "svg" in formats:
+        for chart in report.charts:
+            files += charts.save_chart(chart, out / "charts", ("svg",))
     if "html" in formats:
-        files.append(_write_atomic(out / "report.html", render_html(report).encode("utf-8")))
+        page = render_html(report, pngs).encode("utf-8")
+        files.append(_write_atomic(out / "report.html", page))
     if "pptx" in formats:
         files.append(_write_atomic(out / "report.pptx", render_pptx(report)))
     index = {
@@ -800,8 +792,10 @@ text-align:left;vertical-align:top}th{background:#f3f6f9}li{margin:.3em 0}
 """
 
 
-def render_html(report: Report) -> str:
-    """A single self-contained HTML file: styles inline, charts embedded as PNG data."""
+def render_html(report: Report, pngs: dict[str, bytes] | None = None) -> str:
+    """A single self-contained HTML file: styles inline, charts embedded as PNG data
+    (``pngs`` by chart key, when already rendered)."""
+    pngs = pngs or {}
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -818,7 +812,8 @@ def render_html(report: Report) -> str:
         parts.append("</li>")
     parts.append("</ul>")
     for chart in report.charts:
-        data = base64.b64encode(_png(chart)).decode("ascii")
+        png = pngs[chart.key] if chart.key in pngs else _png(chart)
+        data = base64.b64encode(png).decode("ascii")
         parts += [
             f"<h2>{e(chart.title)}</h2>",
             f'<figure><img alt="{e(chart.title)}" src="data:image/png;base64,{data}">',

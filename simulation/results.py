@@ -8,7 +8,6 @@ which checks the folder is complete and says what is wrong when it is not.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulation.design import WEIGHT_KEYS
 from simulation.metrics import KPIS
-from simulation.tables import format_value
+from simulation.tables import as_float, format_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,6 +105,11 @@ class Results:
         if not self.has_daily:
             return None
         return pd.read_parquet(self.path / "daily.parquet")
+
+    @cached_property
+    def by_point(self) -> pd.DataFrame:
+        """``points`` indexed by design point."""
+        return self.points.set_index("point")
 
     @cached_property
     def labels(self) -> list[str]:
@@ -201,7 +205,7 @@ def comparison(results: Results) -> dict[str, Any]:
                 f"{results.path}: scenario '{label}' has no result for replication(s) {missing} "
                 "(failed runs); a paired comparison needs every replication of every scenario"
             )
-        values[label] = {k: [_float(rows.at[i, k]) for i in reps] for k in kpis}
+        values[label] = {k: [as_float(rows.at[i, k]) for i in reps] for k in kpis}
     seeds = runs.drop_duplicates("replication").sort_values("replication")["seed"].tolist()
     result = compare_values(values, labels, kpis, [int(s) for s in seeds])
     result["seed"] = results.seed
@@ -246,7 +250,3 @@ def paired_differences(
             d = paired_difference(base.to_numpy(), table[p].to_numpy(), KPIS[name].better)
             rows.append({"point": p, "label": results.labels[p], "kpi": name, **d})
     return pd.DataFrame(rows)
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)

@@ -64,6 +64,18 @@ def format_summary(summary: Mapping[str, float], compact: bool = False) -> tuple
     return format_number(summary["mean"], style), f"[{low}, {high}]"
 
 
+def format_percent(p: float | None) -> str:
+    """A probability in a table: '>99%', '<1%', '87%', or 'n/a'."""
+    if p is None or math.isnan(p):
+        return "n/a"
+    return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{p:.0%}"
+
+
+def as_float(value: Any) -> float:
+    """A stored number as a float, ``None`` (a missing value) as NaN."""
+    return math.nan if value is None else float(value)
+
+
 def json_ready(value: Any) -> Any:
     """NaN and infinity become null: they are not JSON and break strict parsers such as jq."""
     if isinstance(value, float) and not math.isfinite(value):
