@@ -10,12 +10,67 @@ This module does no I/O: reading YAML, ``extends:`` and ``--set`` live in ``simu
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any, Literal
+import reprlib
+import types
+import unicodedata
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 WEIGHT_TOLERANCE = 1e-6
+
+#: Largest amount of money any field takes: room for every currency (a salary of 1e12 yen is
+#: still far above any real one), far below where float arithmetic loses cents or overflows.
+MONEY_MAX = 1e12
+
+#: Most characters of one user value an error message shows; a message must stay one short line
+#: whatever was typed (a key of 1 MB, a list of a million numbers).
+EXCERPT_CHARS = 80
+
+#: Most problems one error message lists; the rest are counted.
+MAX_PROBLEMS = 10
+
+_REPR = reprlib.Repr(maxlevel=2, maxlist=4, maxtuple=4, maxdict=4, maxset=4, maxstring=40)
+_REPR.maxother = 40
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable rendering of a user value for an error message.
+
+    Never renders more than it shows (``reprlib`` stops after a few items), so a huge nested
+    value costs nothing; control characters are escaped so a message cannot drive the terminal.
+    """
+    text = value[: limit + 1] if isinstance(value, str) else _REPR.repr(value)
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_number(annotation: Any) -> bool:
+    """True for ``int``, ``float`` and ``float | None`` fields (not ``bool``)."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(a in (int, float) for a in args)
+    return False
+
+
+def _control_character(text: str, allowed: str = "") -> str | None:
+    """A description of the first control character in ``text`` (``None`` when there is none)."""
+    for i, c in enumerate(text):
+        if c not in allowed and unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            return f"contains a control character (U+{ord(c):04X}) at position {i + 1}"
+    return None
+
 
 #: Keys an intervention may not change: they size the run itself.
 FIXED_AT_START = ("org", "horizon_days", "warmup_days", "name", "description")
@@ -45,7 +100,50 @@ def P(default: Any, unit: str, source: str, description: str, **bounds: Any) -> 
     )
 
 
-class Section(BaseModel):
+class NotANumber:
+    """Stands in for ``true``/``false`` given to a number field, so validation fails there.
+
+    Pydantic would read ``true`` as 1 for a number; replacing it before field validation keeps
+    the error at the field's own path, and :func:`describe_errors` names the rule.
+    """
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"{str(self.value).lower()} (expected a number, got true/false)"
+
+
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(k for k, f in model.model_fields.items() if _is_number(f.annotation))
+
+
+class StrictNumbers(BaseModel):
+    """Numbers are finite numbers: not ``.inf``/``.nan`` and not ``true``/``false``.
+
+    YAML reads ``true`` and ``yes`` as booleans, and pydantic would take them as 1 for a
+    number; an infinite salary would run and silently produce no KPIs. Both are refused for
+    every ``int``/``float`` field of every subclass, at the field's own path. The check is one
+    pass over each section's input, so validating a scenario stays cheap (sweeps validate
+    thousands).
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(isinstance(v, bool) for v in data.values()):
+            numbers = _number_fields(cls)
+            data = {
+                k: NotANumber(v) if isinstance(v, bool) and k in numbers else v
+                for k, v in data.items()
+            }
+        return data
+
+
+class Section(StrictNumbers):
     """Base for every scenario section: unknown keys are errors, values are validated on set."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
@@ -69,6 +167,7 @@ class Org(Section):
         "typical B2B account executive base",
         "Annual base salary of a rep.",
         gt=0,
+        le=MONEY_MAX,
     )
     ops_salary: float = P(
         70_000.0,
@@ -76,6 +175,7 @@ class Org(Section):
         "typical implementation specialist",
         "Annual base salary of an ops staff member.",
         gt=0,
+        le=MONEY_MAX,
     )
     loaded_cost_factor: float = P(
         1.3,
@@ -657,6 +757,7 @@ class Market(Section):
         "mid-market ACV; assumption",
         "Mean annual contract value of a deal.",
         gt=0,
+        le=MONEY_MAX,
     )
     deal_value_cv: float = P(
         0.6, "cv", "assumption", "Coefficient of variation of deal value (lognormal).", ge=0, le=5
@@ -936,12 +1037,13 @@ class Intervention(Section):
     day: int = Field(
         ...,
         ge=0,
+        le=2500,  # the longest horizon
         description="Measured day (0 = first day after warm-up) on which the changes take effect.",
     )
     set: dict[str, Any] = Field(
         ..., description="Dotted keys and new values, e.g. {'incentives.weights.team': 0.3}."
     )
-    label: str = Field("", description="Short label shown on charts.")
+    label: str = Field("", max_length=120, description="Short label shown on charts.")
 
     @field_validator("set")
     @classmethod
@@ -950,12 +1052,31 @@ class Intervention(Section):
             raise ValueError("an intervention must set at least one key")
         return v
 
+    @field_validator("label")
+    @classmethod
+    def _printable_label(cls, v: str) -> str:
+        return printable(v)
+
+
+def printable(text: str, allowed: str = "") -> str:
+    """Refuse control characters (escape codes, line breaks, NUL) in a name shown to people.
+
+    Names end up in terminals, file names, charts and slides, where a control character is at
+    best invisible and at worst rewrites what the reader sees.
+    """
+    problem = _control_character(text, allowed)
+    if problem:
+        raise ValueError(f"{problem}; use printable text")
+    return text
+
 
 class Scenario(Section):
     """A complete, validated scenario. Build through ``simulation.loader`` from YAML."""
 
-    name: str = Field("scenario", description="Scenario name used in outputs.")
-    description: str = Field("", description="What this scenario represents.")
+    name: str = Field("scenario", max_length=120, description="Scenario name used in outputs.")
+    description: str = Field(
+        "", max_length=5000, description="What this scenario represents (line breaks allowed)."
+    )
     horizon_days: int = P(
         250,
         "working days",
@@ -983,6 +1104,16 @@ class Scenario(Section):
     behaviour: Behaviour = Field(default_factory=Behaviour)
     interventions: list[Intervention] = Field(default_factory=list)
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, v: str) -> str:
+        return printable(v)
+
+    @field_validator("description")
+    @classmethod
+    def _printable_description(cls, v: str) -> str:
+        return printable(v, allowed="\n\t")
+
     @model_validator(mode="after")
     def _teams_feasible(self) -> Scenario:
         check_team_feasibility(self)
@@ -998,10 +1129,10 @@ class Scenario(Section):
                     f"interventions[{i}].day {iv.day} is not inside the horizon "
                     f"(0 .. {self.horizon_days - 1} measured days)"
                 )
-            frozen = [k for k in iv.set if k.split(".")[0] in FIXED_AT_START]
+            frozen = [excerpt(k) for k in iv.set if k.split(".")[0] in FIXED_AT_START]
             if frozen:
                 raise ValueError(
-                    f"interventions[{i}].set: {', '.join(frozen)} cannot change during a run "
+                    f"interventions[{i}].set: {', '.join(frozen[:5])} cannot change during a run "
                     f"({', '.join(FIXED_AT_START)} are fixed at the start)"
                 )
             try:
@@ -1017,38 +1148,57 @@ class Scenario(Section):
 
 
 def describe_errors(
-    exc: ValidationError, root: type[BaseModel] | None = None, prefix: str = ""
+    exc: ValidationError,
+    root: type[BaseModel] | None = None,
+    prefix: str = "",
+    limit: int = MAX_PROBLEMS,
 ) -> list[str]:
     """One readable line per pydantic error: ``dotted.path: rule``.
 
     Unknown keys list the valid keys at that level, so a typo is fixed without opening the docs.
     ``root`` is the model that was validated (default :class:`Scenario`); ``prefix`` is put in
-    front of every path (``axes.team``).
+    front of every path (``axes.team``). Keys typed by the user are shortened (``excerpt``) and
+    at most ``limit`` errors are described, then one line counts the rest, so a file of a
+    thousand typos still gives a short message.
     """
-    lines = []
-    for err in exc.errors():
-        loc = err["loc"]
-        path = prefix
-        for part in loc:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            parent: Any = root or Scenario
-            for part in loc[:-1]:
-                if isinstance(part, int):
-                    parent = Intervention
-                    continue
-                ann = parent.model_fields[part].annotation
-                if isinstance(ann, type) and issubclass(ann, BaseModel):
-                    parent = ann
-                elif part == "interventions":
-                    parent = Intervention
-            valid = ", ".join(parent.model_fields)
-            msg = f"unknown key; valid keys here: {valid}"
-        elif err["type"] in ("missing",):
-            msg = "required key is missing"
-        lines.append(f"{path or (root or Scenario).__name__.lower()}: {msg}")
+    errors = exc.errors()
+    lines = [_describe_error(err, root, prefix) for err in errors[:limit]]
+    if len(errors) > limit:
+        lines.append(f"and {len(errors) - limit} more problem(s)")
     return lines
+
+
+def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
+    loc = err["loc"]
+    path = prefix
+    for part in loc:
+        path += (
+            f"[{part}]"
+            if isinstance(part, int)
+            else (f".{excerpt(part)}" if path else excerpt(part))
+        )
+    msg = err["msg"].removeprefix("Value error, ")
+    value = err.get("input")
+    if isinstance(value, NotANumber):
+        msg = "expected a number, got true/false"
+    elif err["type"] in ("float_parsing", "int_parsing") and isinstance(value, str):
+        msg = f"expected a number, got the text '{excerpt(value)}'"
+    elif err["type"] == "extra_forbidden":
+        parent: Any = root or Scenario
+        for part in loc[:-1]:
+            if isinstance(part, int):
+                parent = Intervention
+                continue
+            ann = parent.model_fields[part].annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                parent = ann
+            elif part == "interventions":
+                parent = Intervention
+        valid = ", ".join(parent.model_fields)
+        msg = f"unknown key; valid keys here: {valid}"
+    elif err["type"] in ("missing",):
+        msg = "required key is missing"
+    return f"{path or (root or Scenario).__name__.lower()}: {msg}"
 
 
 def check_team_feasibility(s: Scenario) -> None:
@@ -1117,8 +1267,8 @@ def lever_table() -> list[dict[str, Any]]:
         elif ann is bool:
             rng = "true | false"
         else:
-            left = "(-inf" if lo is None else f"{'(' if lo_open else '['}{lo}"
-            right = "inf)" if hi is None else f"{hi}{')' if hi_open else ']'}"
+            left = "(-inf" if lo is None else f"{'(' if lo_open else '['}{lo:g}"
+            right = "inf)" if hi is None else f"{hi:g}{')' if hi_open else ']'}"
             rng = f"{left}, {right}"
         if key == "structure.team_size":
             rng = ", ".join(f"{k} {a}-{b}" for k, (a, b) in TEAM_SIZE_RANGE.items())
@@ -1172,7 +1322,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
             valid = sorted(k for k in fields if not (model is Scenario and k == "interventions"))
             where = ".".join(parts[:i]) or "top level"
             raise KeyError(
-                f"unknown key '{key}': '{part}' is not a key of {where}; valid keys there: {', '.join(valid)}"
+                f"unknown key '{excerpt(key)}': '{excerpt(part)}' is not a key of {where}; "
+                f"valid keys there: {', '.join(valid)}"
             )
         ann = fields[part].annotation
         last = i == len(parts) - 1
@@ -1181,7 +1332,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
             return
         if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
             raise KeyError(
-                f"unknown key '{key}': '{'.'.join(parts[: i + 1])}' is a value, not a section"
+                f"unknown key '{excerpt(key)}': '{'.'.join(parts[: i + 1])}' is a value, "
+                "not a section"
             )
         node = node.setdefault(part, {})
         if not isinstance(node, dict):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -39,13 +39,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from simulation.config import Scenario, describe_errors, lever_keys, set_dotted
+from simulation.config import (
+    Scenario,
+    StrictNumbers,
+    describe_errors,
+    excerpt,
+    lever_keys,
+    printable,
+    set_dotted,
+)
 from simulation.loader import (
     ScenarioError,
     canonical_hash,
     load_scenario,
+    locate,
     read_yaml,
     scenario_hash,
 )
@@ -80,10 +89,24 @@ class SweepAborted(RuntimeError):
     """A sweep stopped before the end (a worker died); finished runs are saved (exit 1)."""
 
 
+def _name_char(c: str) -> bool:
+    return c in "-_" or unicodedata.category(c)[0] in "LNM"  # letters, digits, accents
+
+
 def slug(text: str, max_len: int = 60) -> str:
-    """A safe folder or file name: lower case letters, digits, ``-`` and ``_`` only."""
-    s = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
-    return s[:max_len].strip("-_") or "unnamed"
+    """A safe folder or file name: lower-case letters of any script, digits, ``-`` and ``_``.
+
+    "Évaluation équipe" gives "évaluation-équipe" and "营销" stays "营销"; every run of other
+    characters (path separators, dots, spaces, control characters) becomes one ``-``. Text is
+    normalised (NFC) so a name typed on macOS and on Linux gives the same folder, and
+    ``max_len`` counts UTF-8 bytes because file systems limit names in bytes.
+    """
+    text = unicodedata.normalize("NFC", text.lower())
+    s = "".join(
+        "".join(run) if keep else "-" for keep, run in itertools.groupby(text, key=_name_char)
+    )
+    s = s.strip("-_").encode("utf-8")[:max_len].decode("utf-8", errors="ignore")
+    return s.strip("-_") or "unnamed"
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,14 +114,16 @@ def slug(text: str, max_len: int = 60) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
+class _Strict(StrictNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SimplexAxis(_Strict):
     simplex: float = Field(gt=0, le=0.5, description="lattice step; 1/step must be a whole number")
     keep: Literal["all", "faces", "interior"] = "all"
-    fix: dict[Literal["individual", "team", "company", "silo_buster"], float] = {}
+    fix: dict[Literal["individual", "team", "company", "silo_buster"], float] = Field(
+        default_factory=dict
+    )
 
     @field_validator("simplex")
     @classmethod
@@ -119,7 +144,9 @@ class SampleAxis(_Strict):
     def _ordered(cls, ranges: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
         for key, (lo, hi) in ranges.items():
             if not lo < hi:
-                raise ValueError(f"range of '{key}' must have low < high, got [{lo:g}, {hi:g}]")
+                raise ValueError(
+                    f"range of '{excerpt(key)}' must have low < high, got [{lo:g}, {hi:g}]"
+                )
         return ranges
 
 
@@ -138,6 +165,11 @@ class SweepSpec(_Strict):
     axes: dict[str, Any] = Field(min_length=1)
     daily: bool = False
     common_random_numbers: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, v: str) -> str:
+        return printable(v)
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,7 +286,7 @@ def _check_keys(keys: list[str], where: str) -> None:
                 if close
                 else ("; run 'friction levers' for the list")
             )
-            raise SweepError(f"{where}: '{key}' is not a lever{hint}")
+            raise SweepError(f"{where}: '{excerpt(key)}' is not a lever{hint}")
 
 
 def _integer_keys() -> set[str]:
@@ -265,7 +297,7 @@ def _integer_keys() -> set[str]:
 
 def _axis_settings(label: str, axis: Any, seed: int) -> list[dict[str, Any]]:
     """The settings (dotted key -> value) one axis takes, in order."""
-    where = f"axes.{label}"
+    where = f"axes.{excerpt(label)}"
     if isinstance(axis, list):
         _check_keys([label], where)
         if not axis:
@@ -299,7 +331,7 @@ def _axis_settings(label: str, axis: Any, seed: int) -> list[dict[str, Any]]:
         if missing:
             raise SweepError(
                 f"{where}.points[{i}]: every point must set the same keys; missing "
-                f"{', '.join(missing)}"
+                f"{excerpt(', '.join(missing[:5]))}"
             )
     return [dict(p) for p in axis.points]
 
@@ -313,7 +345,7 @@ AXIS_KINDS: dict[str, type[_Strict]] = {
 
 def parse_axis(label: str, raw: Any) -> list[Any] | SimplexAxis | SampleAxis | PointsAxis:
     """One axis of a sweep file: a list of values, or a mapping naming its kind."""
-    where = f"axes.{label}"
+    where = f"axes.{excerpt(label)}"
     if isinstance(raw, list):
         return raw
     if isinstance(raw, dict):
@@ -326,7 +358,7 @@ def parse_axis(label: str, raw: Any) -> list[Any] | SimplexAxis | SampleAxis | P
                 raise SweepError("; ".join(describe_errors(exc, model, where))) from None
     raise SweepError(
         f"{where}: expected a list of values ([4, 8, 12]) or a mapping with exactly one of "
-        f"simplex:, sample: or points:, got {raw!r}"
+        f"simplex:, sample: or points:, got {excerpt(raw)}"
     )
 
 
@@ -357,8 +389,8 @@ def build_design(spec: SweepSpec, base: Scenario, sources: dict[str, str] | None
         for k in keys:
             if k in seen:
                 raise SweepError(
-                    f"axes.{label}: '{k}' is already set by axes.{seen[k]}; a lever can be on "
-                    "one axis only"
+                    f"axes.{excerpt(label)}: '{k}' is already set by axes.{excerpt(seen[k])}; "
+                    "a lever can be on one axis only"
                 )
             seen[k] = label
     columns = [k for keys in keys_by_axis for k in keys]
@@ -373,7 +405,7 @@ def build_design(spec: SweepSpec, base: Scenario, sources: dict[str, str] | None
                 set_dotted(data, key, value)
             scenario = Scenario.model_validate(data)
         except (ValidationError, KeyError, ValueError) as exc:
-            shown = ", ".join(f"{k}={v}" for k, v in values.items())
+            shown = excerpt(", ".join(f"{k}={excerpt(v, 40)}" for k, v in values.items()), 200)
             raise _point_error(f"design point {index} ({shown})", exc) from None
         points.append(Point(index=index, values=values, scenario=scenario))
     config = {
@@ -405,9 +437,13 @@ def load_sweep(
 ) -> Design:
     """Read, validate and expand a sweep file; options given here override the file's values."""
     path = Path(path)
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise SweepError(f"{path}: a sweep file must be a mapping with name, base, axes, ...")
+    raw = read_yaml(path, kind="sweep", example="name: team size")
+    if not any(str(key) in SweepSpec.model_fields for key in raw):
+        # Probably another kind of file: never echo what it holds.
+        raise SweepError(
+            f"{path} is not a sweep file (expected a YAML mapping with the keys name, base, "
+            "replications, seed and axes)"
+        )
     for key, value in (("replications", replications), ("seed", seed), ("daily", daily)):
         if value is not None:
             raw[key] = value
@@ -416,12 +452,10 @@ def load_sweep(
     except ValidationError as exc:
         detail = "; ".join(describe_errors(exc, SweepSpec))
         raise SweepError(f"{path}: invalid sweep file: {detail}") from None
-    base_path = (path.parent / spec.base).resolve()
-    if not base_path.is_file():
-        raise SweepError(
-            f"{path}: base: scenario file '{spec.base}' not found (looked for {base_path}; "
-            "the path is relative to the sweep file)"
-        )
+    try:
+        base_path = locate(spec.base, path.parent, str(path), "base").resolve()
+    except ScenarioError as exc:
+        raise SweepError(str(exc)) from None
     base = load_scenario(base_path)
     try:
         return build_design(spec, base, sources={"sweep": str(path), "base": str(base_path)})

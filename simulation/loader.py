@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -21,11 +22,12 @@ import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError
 
-from simulation.config import Scenario, describe_errors, set_dotted
+from simulation.config import Scenario, describe_errors, excerpt, set_dotted
 
 __all__ = [
     "ScenarioError",
     "load_scenario",
+    "locate",
     "parse_set_option",
     "read_yaml",
     "scenario_hash",
@@ -33,6 +35,16 @@ __all__ = [
 
 #: Where a value came from when it was not set by a file.
 OVERRIDE = "override"
+
+# Limits that keep hostile or broken input from exhausting memory or the stack. Each is far
+# above any real scenario or sweep (the bundled ones are under 2 kB, 5 levels and 100 values).
+MAX_FILE_BYTES = 1_000_000  #: a scenario or sweep file
+MAX_DEPTH = 50  #: nested lists/mappings, counting what aliases (``*name``) bring in
+MAX_NODES = 100_000  #: values in a file with every alias expanded (stops "billion laughs")
+MAX_EXTENDS = 50  #: files in one ``extends:`` chain
+
+#: Keys that mark a YAML mapping as a scenario file.
+SCENARIO_KEYS = frozenset(Scenario.model_fields) | {"extends"}
 
 KeyPath = tuple[str, ...]
 
@@ -70,6 +82,15 @@ class _StrictLoader(yaml.SafeLoader):
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        # YAML 1.1 reads 30:00 as the base-60 number 1800; a user means a time, so it stays
+        # text and a number field refuses it by name instead of taking 1800.
+        if kind is yaml.ScalarNode and implicit[0] and _SEXAGESIMAL.match(value):
+            return self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 # YAML 1.1 reads `1e-3` (no dot) as a string; a user writing a rate that way means a number.
 _StrictLoader.add_implicit_resolver(
@@ -79,11 +100,21 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
+def _real(path: Path) -> Path:
+    """``path.resolve()``, or a :class:`ScenarioError` for a loop of symbolic links."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python 3.12 raises RuntimeError for a symlink loop
+        raise ScenarioError(
+            f"{path}: cannot follow the path: symbolic link loop (a link that leads back to itself)"
+        ) from None
+
+
 def _shown(path: Path) -> str:
     """A path as the user best recognises it: relative to the working directory when inside."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return str(path)
 
 
@@ -91,44 +122,144 @@ def _yaml_error(where: str, exc: yaml.YAMLError) -> ScenarioError:
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         kind = "" if isinstance(exc, ConstructorError) else "YAML syntax error: "
-        msg = f"{where}, line {mark.line + 1}, column {mark.column + 1}: {kind}{exc.problem}"
+        problem = excerpt(exc.problem or "", 160)
+        msg = f"{where}, line {mark.line + 1}, column {mark.column + 1}: {kind}{problem}"
         if exc.context and exc.context_mark is not None:
-            msg += f" ({exc.context} at line {exc.context_mark.line + 1})"
+            msg += f" ({excerpt(exc.context)} at line {exc.context_mark.line + 1})"
         return ScenarioError(msg)
-    return ScenarioError(f"{where}: YAML error: {' '.join(str(exc).split())}")
+    return ScenarioError(f"{where}: YAML error: {excerpt(' '.join(str(exc).split()), 160)}")
 
 
-def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read one YAML file whose top level must be a mapping (no ``extends`` processing)."""
+def _check_shape(text: str, where: str) -> None:
+    """Refuse YAML that nests too deep or expands too far, before building any value.
+
+    Walks the parser's events (no recursion, nothing constructed) and counts the values each
+    anchor stands for, so ``*alias`` references that multiply (a "billion laughs" file of a
+    few hundred bytes) are refused after a few hundred events instead of exhausting memory in
+    whatever touches the value next.
+    """
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, nesting levels) it expands to
+    open_: list[list[Any]] = []  # per open list/mapping: [anchor, values, deepest child]
+    for event in yaml.parse(text, Loader=_StrictLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_) >= MAX_DEPTH:
+                raise ScenarioError(
+                    f"{where}, line {event.start_mark.line + 1}: lists and mappings nest more "
+                    f"than {MAX_DEPTH} levels deep (refused to protect the stack)"
+                )
+            open_.append([event.anchor, 1, 0])
+            continue
+        if isinstance(event, yaml.ScalarEvent):
+            anchor, size, height = event.anchor, 1, 0
+        elif isinstance(event, yaml.AliasEvent):
+            anchor = None
+            size, height = sizes.get(event.anchor or "", (1, 0))
+            if len(open_) + height > MAX_DEPTH:
+                raise ScenarioError(
+                    f"{where}, line {event.start_mark.line + 1}: the alias "
+                    f"*{excerpt(event.anchor, 40)} nests lists and mappings more than "
+                    f"{MAX_DEPTH} levels deep"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size, child = open_.pop()
+            height = child + 1
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = (size, height)
+        if open_:
+            open_[-1][1] += size
+            open_[-1][2] = max(open_[-1][2], height)
+            size = open_[-1][1]  # the enclosing list or mapping so far
+        if size > MAX_NODES:
+            raise ScenarioError(
+                f"{where}, line {event.start_mark.line + 1}: more than {MAX_NODES:,} values "
+                "once the aliases (*name) are filled in (refused to protect memory)"
+            )
+
+
+def _load_yaml(text: str, where: str) -> Any:
+    """Parse YAML text with the strict loader after checking its depth and alias expansion."""
+    try:
+        _check_shape(text, where)
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(where, exc) from None
+
+
+def read_yaml(
+    path: str | os.PathLike[str], kind: str = "scenario", example: str = "horizon_days: 250"
+) -> dict[str, Any]:
+    """Read one YAML file whose top level must be a mapping (no ``extends`` processing).
+
+    ``kind`` and ``example`` name what the file should be in messages ("scenario" file of keys
+    such as "horizon_days: 250"). The file's content is never echoed, only its line numbers.
+    """
     path = Path(path)
     where = _shown(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError(
-            f"scenario file not found: {path} (looked for {path.resolve()})"
-        ) from None
+        raise ScenarioError(f"{kind} file not found: {path} (looked for {_real(path)})") from None
     except IsADirectoryError:
-        raise ScenarioError(f"{where} is a directory, not a scenario file") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{where}: not a UTF-8 text file ({exc.reason})") from None
+        raise ScenarioError(f"{where} is a directory, not a {kind} file") from None
     except OSError as exc:
         raise ScenarioError(f"{where}: cannot read the file: {exc.strerror}") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(where, exc) from None
-    if data is None:
+    if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            f"{where} is empty; a scenario file is a mapping of keys such as "
-            "'horizon_days: 250' (write '{}' to use every default)"
+            f"{where} is larger than {MAX_FILE_BYTES / 1e6:g} MB; a {kind} file is a few kB "
+            "(is this the right file?)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{where}: not a UTF-8 text file ({exc.reason})") from None
+    data = _load_yaml(text, where)
+    if data is None:
+        hint = " (write '{}' to use every default)" if kind == "scenario" else ""
+        raise ScenarioError(
+            f"{where} is empty; a {kind} file is a mapping of keys such as '{example}'{hint}"
         )
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"{where}: the top level must be a mapping of keys such as 'horizon_days: 250', "
-            f"not a {_yaml_type(data)}"
+            f"{where} is not a {kind} file: the top level must be a mapping of keys such as "
+            f"'{example}', not a {_yaml_type(data)}"
         )
     return data
+
+
+def locate(ref: Any, base_dir: Path, where: str, key: str) -> Path:
+    """The scenario file a reference (``extends:``, a sweep's ``base:``) points at.
+
+    Relative paths are relative to ``base_dir`` (the folder of the file that holds the
+    reference). Raises :class:`ScenarioError` naming ``where`` and ``key`` when the reference
+    is not a path, or no readable file is there.
+    """
+    if not isinstance(ref, str) or not ref.strip():
+        raise ScenarioError(
+            f"{where}: {key} must be the path of one scenario file (relative to this file), "
+            f"not {excerpt(ref)}"
+        )
+    shown = excerpt(ref)
+    try:
+        path = base_dir / Path(ref).expanduser()
+        real = _real(path)
+        found = path.is_file()
+    except ScenarioError:
+        raise ScenarioError(
+            f"{where}: {key}: '{shown}' cannot be followed: symbolic link loop (a link that "
+            "leads back to itself)"
+        ) from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "invalid path"
+        raise ScenarioError(f"{where}: {key}: '{shown}' is not a usable path ({reason})") from None
+    if not found:
+        raise ScenarioError(
+            f"{where}: {key}: scenario file '{shown}' not found (looked for "
+            f"{excerpt(str(real), 300)}; the path is relative to this file)"
+        )
+    return path
 
 
 def _yaml_type(value: Any) -> str:
@@ -170,21 +301,17 @@ def _resolve(
     origins = dict.fromkeys(_leaf_paths(data), where)
     if parent_ref is None:
         return data, origins
-    if not isinstance(parent_ref, str) or not parent_ref.strip():
-        raise ScenarioError(
-            f"{where}: extends must be the path of one scenario file (relative to this file), "
-            f"not {parent_ref!r}"
-        )
-    parent = base_dir / Path(parent_ref).expanduser()
-    if parent.resolve() in chain:
-        loop = [_shown(p) for p in chain[chain.index(parent.resolve()) :]]
+    parent = locate(parent_ref, base_dir, where, "extends")
+    if _real(parent) in chain:
+        loop = [_shown(p) for p in chain[chain.index(_real(parent)) :]]
         raise ScenarioError(
             f"extends cycle: {' -> '.join([*loop, _shown(parent)])}; a scenario cannot extend "
             "itself, directly or through other files"
         )
-    if not parent.is_file():
+    if len(chain) >= MAX_EXTENDS:
         raise ScenarioError(
-            f"{where}: extends: file not found: {parent_ref} (looked for {parent.resolve()})"
+            f"{where}: extends: more than {MAX_EXTENDS} files in one extends chain; "
+            "a scenario needs a base and a few variants"
         )
     parent_data, parent_origins = _read_chain(parent, chain)
     return _deep_merge(parent_data, data), {**parent_origins, **origins}
@@ -192,14 +319,26 @@ def _resolve(
 
 def _read_chain(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[KeyPath, str]]:
     data = read_yaml(path)
+    if data and not any(str(key) in SCENARIO_KEYS for key in data):
+        # Probably another kind of file (extends: /etc/passwd): never echo what it holds.
+        raise ScenarioError(
+            f"{_shown(path)} is not a scenario file (expected a YAML mapping of keys such as "
+            "'horizon_days: 250'; none of its keys is a scenario key, see 'friction levers')"
+        )
     # Each file names itself by default, so a child of baseline.yaml is not reported as baseline.
     data.setdefault("name", path.stem)
-    return _resolve(data, _shown(path), path.resolve().parent, (*chain, path.resolve()))
+    real = _real(path)
+    return _resolve(data, _shown(path), real.parent, (*chain, real))
 
 
 def _validation_message(where: str, exc: ValidationError, origins: dict[KeyPath, str]) -> str:
     parts = []
-    for err, line in zip(exc.errors(), describe_errors(exc), strict=True):
+    for err, line in itertools.zip_longest(exc.errors(), describe_errors(exc)):
+        if line is None:
+            break
+        if err is None or line.startswith("and "):  # the count of problems left out
+            parts.append(line)
+            continue
         loc = tuple(str(p) for p in err["loc"])
         # A section-level rule (weights sum, team size range) concerns every key below it.
         sources = sorted(
@@ -247,7 +386,7 @@ def load_scenario(
         try:
             set_dotted(data, key, value)
         except KeyError as exc:
-            raise ScenarioError(f"{where}: override '{key}': {exc.args[0]}") from None
+            raise ScenarioError(f"{where}: override '{excerpt(key)}': {exc.args[0]}") from None
         origins[tuple(key.split("."))] = OVERRIDE
     try:
         return Scenario.model_validate(data)
@@ -263,18 +402,17 @@ def parse_set_option(option: str) -> tuple[str, Any]:
     """
     key, sep, raw = option.partition("=")
     key = key.strip()
+    where = f"--set '{excerpt(option)}'"
     if not sep or not key or any(c.isspace() for c in key):
         raise ScenarioError(
-            f"--set {option!r}: expected dotted.key=value, for example "
-            "--set incentives.weights.team=0.3"
+            f"{where}: expected dotted.key=value, for example --set incentives.weights.team=0.3"
         )
-    try:
-        value = yaml.load(raw, Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(f"--set {option!r}", exc) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{where}: the value is longer than {MAX_FILE_BYTES:,} characters")
+    value = _load_yaml(raw, where)
     if isinstance(value, dict | list):
         raise ScenarioError(
-            f"--set {option!r}: the value must be a single number, true/false, null or word, "
+            f"{where}: the value must be a single number, true/false, null or word, "
             f"not a {_yaml_type(value)}; set nested keys one by one with dotted keys"
         )
     return key, value
