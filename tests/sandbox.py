@@ -63,7 +63,7 @@ def run_limited(
             capture_output=True,
             text=True,
             timeout=timeout,
-            preexec_fn=lambda: _limit(memory),  # noqa: PLW1509 - no threads started here
+            preexec_fn=lambda: _limit(memory),  # no threads are started here
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
