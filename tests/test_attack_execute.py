@@ -123,9 +123,9 @@ def test_a_crash_mid_sweep_says_what_is_saved_and_resume_finishes(
 def test_run_task_refuses_a_chunk_meant_for_other_code(tiny_sweep):
     design = load_sweep(tiny_sweep)
     ours = store.source_hash()
-    ok = next(execute.make_tasks(design, [0, 1], source=ours))
-    assert [r["run_id"] for r in execute.run_task(ok)] == [0, 1]
-    wrong = next(execute.make_tasks(design, [0, 1], source="0" * 16))
+    ok = next(execute.make_tasks(design, [3], source=ours))
+    assert [r["run_id"] for r in execute.run_task(ok)] == [3]
+    wrong = next(execute.make_tasks(design, [3], source="0" * 16))
     with pytest.raises(execute.WorkerCodeMismatch) as e:
         execute.run_task(wrong)
     assert e.value.expected == "0" * 16 and e.value.actual == ours
