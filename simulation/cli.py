@@ -72,6 +72,16 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def dask_address(text: str) -> str:
+    """``--address``: checked for form at once, before a results folder is made."""
+    from simulation.execute import check_address
+
+    try:
+        return check_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _overrides(options: Sequence[str] | None) -> dict[str, Any]:
     """``--set`` options in order; a key given twice keeps its last value."""
     return dict(parse_set_option(o) for o in options or ())
@@ -521,7 +531,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--daily", action="store_true", help="also record daily series of every run")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local process pool (default) or Dask distributed")  # fmt: skip
-    p.add_argument("--address", metavar="tcp://HOST:PORT",
+    p.add_argument("--address", metavar="tcp://HOST:PORT", type=dask_address,
                    help="Dask scheduler to use (default: start a local cluster)")  # fmt: skip
     add_results_args(p, "results/<sweep name>")
     p.set_defaults(func=cmd_sweep)
@@ -574,8 +584,10 @@ def guarded(body: Callable[[], int]) -> int:
     except SystemExit as exc:  # --help and --version exit through argparse
         return EXIT_OK if exc.code is None else int(exc.code)
     except Exception as exc:
+        # Notes say what is safe, e.g. the runs a crashed sweep saved and how to continue.
+        notes = "".join(f"{note}\n" for note in getattr(exc, "__notes__", ()))
         print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"internal error: {type(exc).__name__}: {exc}\n{notes}"
             "This is a bug in org-friction, not in your input; please report it with the "
             "traceback below.",
             file=sys.stderr,
