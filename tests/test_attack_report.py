@@ -191,11 +191,7 @@ def test_hostile_plan_names_are_drawn_literally(hostile: dict[str, Any]) -> None
 class _Text(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.tags: list[str] = []
         self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        self.tags.append(tag)
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
@@ -206,7 +202,7 @@ def test_hostile_plan_names_in_the_html_are_text(hostile: dict[str, Any]) -> Non
     assert not CONTROL.search(raw)
     page = _Text()
     page.feed(raw)
-    assert "b" not in page.tags, "a plan name never becomes markup"
+    assert "<b>bold</b>" not in raw, "a plan name never becomes markup"
     text = " ".join(page.text)
     assert "plan $x$ \\x07 <b>bold</b> & co" in text
     assert "\\x1b[31mred\\x1b[0m Zürich café ✓" in text
@@ -277,7 +273,7 @@ def test_an_unreadable_diagnosis_is_a_user_error(
     import shutil
 
     results = tmp_path / "results"
-    shutil.copytree(plain["results"], results)
+    shutil.copytree(plain["results"], results, ignore=shutil.ignore_patterns("report"))
     (results / "diagnosis.json").write_text('{"levers": [')  # cut short by a crash
     code = main(["report", str(results), "--format", "html"])
     err = capsys.readouterr().err
