@@ -3,6 +3,7 @@ hold control characters, machine paths, and a build that fails halfway."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import textwrap
@@ -18,6 +19,8 @@ from pptx import Presentation
 
 from simulation.cli import main
 from simulation.experiments import compare
+from simulation.report import MARKER, build, write
+from simulation.results import ResultsError
 
 pytestmark = pytest.mark.needs_model
 
@@ -60,11 +63,15 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     code = main(["compare", str(tiny), str(blended), "--reps", "2", "--seed", "4",
                  "--out", str(results)])  # fmt: skip
     assert code == 0
-    return {"root": root, "results": results}
+    report = build(results)
+    # two charts are enough to test how files are written, and quick to draw
+    small = dataclasses.replace(report, charts=report.charts[:2])
+    assert [c.key for c in small.charts] == ["kpi_comparison", "time_series"]
+    return {"root": root, "results": results, "report": small}
 
 
-def _report(results: Path, out: Path, *extra: str) -> int:
-    return main(["report", str(results), "--out", str(out), "--format", "html", *extra])
+def _write(plain: dict[str, Any], out: Path, formats: str = "html") -> list[Path]:
+    return write(plain["report"], out, formats.split(","))
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -87,7 +94,7 @@ def test_a_foreign_report_json_deletes_nothing(
     foreign = json.dumps({"files": ["thesis.docx", "charts/figure1.png"]})
     (out / "report.json").write_text(foreign)
     before = _snapshot(out)
-    code = _report(plain["results"], out)
+    code = main(["report", str(plain["results"]), "--out", str(out), "--format", "html"])
     err = capsys.readouterr().err
     assert (out / "thesis.docx").read_bytes() == b"years of work"
     assert (out / "charts" / "figure1.png").read_bytes() == b"my figure"
@@ -98,36 +105,31 @@ def test_a_foreign_report_json_deletes_nothing(
     assert len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("name", ["report.html", "report.pptx", "charts/payouts.png"])
+@pytest.mark.parametrize("name", ["report.html", "report.pptx", "charts/kpi_comparison.png"])
 def test_a_foreign_pack_file_is_never_overwritten(
-    plain: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+    plain: dict[str, Any], tmp_path: Path, name: str
 ) -> None:
     out = tmp_path / "mine"
     (out / "charts").mkdir(parents=True)
     (out / name).write_bytes(b"the user's own file")
     before = _snapshot(out)
-    code = main(["report", str(plain["results"]), "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2, err
+    with pytest.raises(ResultsError, match=re.escape(name) + ".*--out"):
+        _write(plain, out, "html,pptx,png,svg")
     assert _snapshot(out) == before
-    assert name in err and "--out" in err and "Traceback" not in err
 
 
-def test_a_pack_file_the_user_changed_is_kept(
-    plain: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_pack_file_the_user_changed_is_kept(plain: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "pack"
-    assert main(["report", str(plain["results"]), "--out", str(out), "--format", "html,png"]) == 0
-    (out / "charts" / "payouts.png").write_bytes(b"annotated by hand")
-    # a rebuild without PNGs would delete the stale charts: not one the user changed
-    assert _report(plain["results"], out) == 0
-    assert (out / "charts" / "payouts.png").read_bytes() == b"annotated by hand"
+    _write(plain, out, "html,png")
+    (out / "charts" / "time_series.png").write_bytes(b"annotated by hand")
+    # a rebuild without PNGs deletes the stale charts: not one the user changed
+    _write(plain, out)
+    assert (out / "charts" / "time_series.png").read_bytes() == b"annotated by hand"
     assert not (out / "charts" / "kpi_comparison.png").exists(), "unchanged stale charts go"
     # a rebuild that would overwrite a changed file refuses
     (out / "report.html").write_text("my edits")
-    capsys.readouterr()
-    assert _report(plain["results"], out) == 2
-    assert "report.html" in capsys.readouterr().err
+    with pytest.raises(ResultsError, match=r"report\.html"):
+        _write(plain, out)
     assert (out / "report.html").read_text() == "my edits"
 
 
@@ -135,29 +137,29 @@ def test_a_rebuild_replaces_friction_own_pack(plain: dict[str, Any], tmp_path: P
     out = tmp_path / "pack"
     (out / "charts").mkdir(parents=True)
     (out / "notes.txt").write_text("the user's own file")
-    assert main(["report", str(plain["results"]), "--out", str(out), "--format", "png,svg"]) == 0
+    _write(plain, out, "png,svg")
     charts = {p.name for p in (out / "charts").iterdir()}
-    assert "payouts.svg" in charts and "payouts.png" in charts
-    assert (out / ".friction-report.json").is_file()
-    assert _report(plain["results"], out) == 0
+    assert {"time_series.svg", "time_series.png"} <= charts
+    assert (out / MARKER).is_file()
+    _write(plain, out)
     assert not list((out / "charts").iterdir()), "no stale chart of the first build survives"
     assert (out / "notes.txt").read_text() == "the user's own file"
-    assert _report(plain["results"], out) == 0, "friction's own pack is rebuilt in place"
+    _write(plain, out)  # friction's own pack is rebuilt in place
 
 
 def test_a_marker_naming_files_outside_the_pack_deletes_nothing(
     plain: dict[str, Any], tmp_path: Path
 ) -> None:
-    out = tmp_path / "pack"
-    assert _report(plain["results"], out) == 0
-    outside = tmp_path / "outside.txt"
-    outside.write_text("not in the pack")
     import hashlib
 
-    marker = json.loads((out / ".friction-report.json").read_text())
+    out = tmp_path / "pack"
+    _write(plain, out)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not in the pack")
+    marker = json.loads((out / MARKER).read_text())
     marker["files"]["../outside.txt"] = hashlib.sha256(b"not in the pack").hexdigest()
-    (out / ".friction-report.json").write_text(json.dumps(marker))
-    assert _report(plain["results"], out) == 0
+    (out / MARKER).write_text(json.dumps(marker))
+    _write(plain, out)
     assert outside.read_text() == "not in the pack"
 
 
@@ -226,9 +228,9 @@ def test_hostile_plan_names_in_the_deck_and_index(hostile: dict[str, Any]) -> No
 
 def test_the_pack_holds_no_path_of_this_machine(plain: dict[str, Any]) -> None:
     results = plain["results"]
+    # the results were run as `friction compare /abs/tiny.yaml ... --out /abs/results`
     for out in (results / "report", plain["root"] / "elsewhere" / "pack"):
-        args = ["report", str(results), "--format", "html,pptx"]
-        assert main(args if out.parent == results else [*args, "--out", str(out)]) == 0
+        _write(plain, out, "html,pptx")
         with zipfile.ZipFile(out / "report.pptx") as deck:
             xml = "\n".join(
                 deck.read(n).decode("utf-8") for n in deck.namelist() if n.endswith(".xml")
@@ -244,6 +246,7 @@ def test_the_pack_holds_no_path_of_this_machine(plain: dict[str, Any]) -> None:
                 assert machine not in text, (name, out)
             if home != "/":
                 assert home not in text, (name, out)
+        assert "../tiny.yaml" in texts["report.html"], "the command, paths made relative"
         index = json.loads(texts["report.json"])
         assert (out / index["results"]).resolve() == results.resolve()
 
@@ -263,8 +266,9 @@ def test_a_failed_build_writes_no_partial_pack(
 
     monkeypatch.setattr(report, "render_pptx", broken)
     out = tmp_path / "pack"
-    assert main(["report", str(plain["results"]), "--out", str(out)]) == 1
-    assert not out.exists() or not any(out.rglob("*")), "nothing of a failed build is kept"
+    with pytest.raises(RuntimeError):
+        _write(plain, out, "png,svg,html,pptx")  # the deck is drawn after the rest
+    assert not out.exists(), "nothing of a failed build is kept"
 
 
 def test_an_unreadable_diagnosis_is_a_user_error(
