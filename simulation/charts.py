@@ -12,8 +12,10 @@ worse, grey is no clear difference; plans keep their colour from chart to chart.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -45,13 +47,16 @@ __all__ = [
     "axis_label",
     "change_phrase",
     "difference_panels",
+    "figure_bytes",
     "frontier",
     "join_words",
     "kpi_comparison",
+    "literal",
     "money",
     "pareto_front",
     "pareto_sets",
     "payouts",
+    "printable",
     "rollout_steps",
     "save_chart",
     "simplex_map",
@@ -158,15 +163,24 @@ def _subplots(
     return fig, fig.subplots(*args, **kwargs)
 
 
+def figure_bytes(chart: Chart, fmt: str) -> bytes:
+    """The chart as a file of format ``fmt`` ("png", "svg"), in memory."""
+    buf = io.BytesIO()
+    with theme():  # some settings (SVG text as text) apply when saving
+        chart.figure.savefig(buf, format=fmt, dpi=DPI, facecolor="white")
+    return buf.getvalue()
+
+
 def save_chart(chart: Chart, folder: Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
     """Write a chart as ``<folder>/<key>.<format>`` for each format; returns the paths."""
+    from simulation.store import atomic_write
+
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    with theme():  # some settings (SVG text as text) apply when saving
-        for fmt in formats:
-            path = folder / f"{chart.key}.{fmt}"
-            chart.figure.savefig(path, format=fmt, dpi=DPI, facecolor="white")
-            paths.append(path)
+    for fmt in formats:
+        path = folder / f"{chart.key}.{fmt}"
+        atomic_write(path, figure_bytes(chart, fmt))
+        paths.append(path)
     return paths
 
 
@@ -226,10 +240,43 @@ def _format_axis(ax: Any, kpi: KPI, axis: str = "x") -> None:
         getattr(ax, f"{axis}axis").set_major_formatter(MoneyFormatter())
 
 
+#: Control characters (C0 but tab and newline, DEL, C1): invisible, and not allowed in XML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character written out as ``\\xNN``: a plan name holding a
+    bell or a terminal colour code shows what it holds, and stays valid in SVG, HTML and a deck
+    (XML forbids most control characters)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def literal(text: str) -> str:
+    """``text`` as matplotlib should draw it, verbatim: control characters written out and
+    every ``$`` escaped, so a name like ``$x$`` or ``$\\cmd$`` never turns into (or breaks)
+    mathtext. Every user-supplied text a chart draws goes through here (or :func:`wrap`)."""
+    return printable(text).replace("$", r"\$")
+
+
 def wrap(label: str, width: int = MAX_LABEL) -> str:
+    """A label or headline wrapped at ``width`` characters, made :func:`literal` for drawing."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
+    label = printable(label)
+    return literal("\n".join(textwrap.wrap(label, width, break_long_words=False)) or label)
+
+
+def _headline(fig: Figure, title: str) -> int:
+    """Put the finding at the top of the figure, wrapped to fit its width; returns its lines.
+
+    :data:`TITLE_WIDTH` characters fit ordinary text, but wide glyphs (capitals, symbols in a
+    plan name) take more room, so the wrap narrows until the widest line fits."""
+    renderer = fig._get_renderer()  # the one tight_layout measures with
+    for width in range(TITLE_WIDTH, 20, -4):
+        text = fig.suptitle(wrap(title, width), x=0.01, ha="left")
+        if text.get_window_extent(renderer).x1 <= fig.bbox.x1:
+            break
+    return text.get_text().count("\n") + 1
 
 
 def _direction(kpi: KPI) -> str:
@@ -305,7 +352,7 @@ def difference_panels(
         for ax in axes[:, 0]:
             ax.set_yticks(list(ypos.values()), [wrap(x, 22) for x in ypos])
             ax.set_ylim(-0.6, len(ypos) - 0.4)
-        fig.suptitle(wrap(title, TITLE_WIDTH), x=0.01, ha="left")
+        _headline(fig, title)
         _legend_verdicts(fig)
         fig.tight_layout(rect=(0, 0.05, 1, 0.95))
     caption = (
@@ -462,8 +509,9 @@ def time_series(
     colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(labels)}
     with theme():
         fig, axes = _subplots(2, 2, sharex=True)
+        handles = []  # one line per plan, taken here: a legend skips labels starting with "_"
         for ax, (col, (name, unit, k)) in zip(axes.flat, SERIES.items(), strict=True):
-            for p, label in labels.items():
+            for p in labels:
                 sub = (
                     data[data["point"] == p].pivot(index="day", columns="replication", values=col)
                     * k
@@ -476,15 +524,17 @@ def time_series(
                     ax.fill_between(
                         sub.index, mean - half, mean + half, color=colours[p], alpha=0.18, lw=0
                     )
-                ax.plot(sub.index, mean, color=colours[p], lw=2.2, label=label)
+                (line,) = ax.plot(sub.index, mean, color=colours[p], lw=2.2)
+                if ax is axes[0, 0]:
+                    handles.append(line)
             ax.set_title(name, fontsize=15)
             ax.set_ylabel(unit, fontsize=12)
             ax.set_ylim(bottom=0)
         _rollout_lines(axes, rollouts, colours)
         for ax in axes[1]:
             ax.set_xlabel("working day of the measured year")
-        handles, names = axes[0, 0].get_legend_handles_labels()
-        ncol = min(len(names), 4)
+        names = list(labels.values())
+        ncol = max(min(len(names), 4), 1)
         fig.legend(
             handles,
             [wrap(n, 30) for n in names],
@@ -492,7 +542,7 @@ def time_series(
             ncol=ncol,
             bbox_to_anchor=(0.5, 0.0),
         )
-        fig.suptitle(wrap(title, TITLE_WIDTH), x=0.01, ha="left")
+        _headline(fig, title)
         legend_rows = math.ceil(len(names) / ncol) if names else 0
         fig.tight_layout(rect=(0, 0.02 + 0.045 * legend_rows, 1, 0.95))
     steps = rollout_steps(rollouts)
@@ -583,7 +633,7 @@ def simplex_map(
     step = _lattice_step(data[list(weight_cols)].to_numpy())
     with theme():
         fig, axes = _subplots(len(facets), len(slices), squeeze=False)
-        lines = wrap(title, TITLE_WIDTH).count("\n") + 1
+        lines = _headline(fig, title)
         top = 0.9 - 0.06 * lines - (0.03 if facet else 0.0)
         fig.subplots_adjust(left=0.02, right=0.84, top=top, bottom=0.02, wspace=0.08, hspace=0.25)
         for r, fv in enumerate(facets):
@@ -606,7 +656,7 @@ def simplex_map(
                         )
                     )
                     ax.annotate(
-                        text,
+                        literal(text),
                         (x[0], y[0]),
                         xytext=(14, 10),
                         textcoords="offset points",
@@ -619,7 +669,7 @@ def simplex_map(
                 head = f"silo-buster {s * 100:.0f}%"
                 if facet:
                     head += f", {facet.rsplit('.', 1)[-1]} = {format_value(fv)}"
-                ax.set_title(head, fontsize=15, loc="center")
+                ax.set_title(literal(head), fontsize=15, loc="center")
         cax = fig.add_axes((0.88, 0.12, 0.018, 0.6))
         bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
         bar.set_label(f"{axis_label(kpi)}\n(dark = better)", fontsize=13)
@@ -627,7 +677,6 @@ def simplex_map(
         if kpi.unit.startswith("currency"):
             bar.formatter = MoneyFormatter()
             bar.update_ticks()
-        fig.suptitle(wrap(title, TITLE_WIDTH), x=0.01, ha="left")
     hidden = sorted(set(data["_silo"]) - set(slices))
     caption = (
         "Each hexagon is one bonus mix (mean over replications). Corners are 100% individual, "
@@ -784,7 +833,7 @@ def frontier(
                     ax.text(
                         cost[i],
                         val[i],
-                        name_ref,
+                        literal(name_ref),
                         fontsize=12,
                         fontweight="bold",
                         color=INK,
@@ -813,7 +862,7 @@ def frontier(
             ax.set_xlabel(f"Bonus cost, {axis_label(cost_kpi)}", fontsize=12)
             _format_axis(ax, cost_kpi)
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
-        fig.suptitle(wrap(title, TITLE_WIDTH), x=0.01, ha="left")
+        _headline(fig, title)
         fig.tight_layout(rect=(0, 0, 1, 0.94))
     caption = (
         "Each dot is a plan (mean over replications). Blue: the trade-off frontier, plans no "
@@ -929,7 +978,7 @@ def value_stream(points: pd.DataFrame, labels: Sequence[str], title: str) -> Cha
             ),
         ]
         fig.legend(handles=handles, loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0))
-        fig.suptitle(wrap(title, TITLE_WIDTH), x=0.01, ha="left")
+        _headline(fig, title)
         fig.tight_layout(rect=(0, 0.07, 1, 0.94))
     caption = (
         "Days per lead from first contact to activation, as process time (hands-on work) and "
@@ -1006,7 +1055,7 @@ def payouts(points: pd.DataFrame, labels: Sequence[str], title: str) -> Chart:
             handlelength=1.5,
             columnspacing=1.2,
         )
-        fig.suptitle(wrap(title, TITLE_WIDTH), x=0.01, ha="left")
+        _headline(fig, title)
         fig.tight_layout(rect=(0, 0.05, 1, 0.94))
     caption = (
         "Means over replications of each run's 10th, 50th and 90th percentile of annual bonus "

@@ -11,10 +11,13 @@ Every chart the data cannot support is listed, with the reason, under "Not in th
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
 import math
+import os
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +41,16 @@ from simulation.results import (
 )
 from simulation.tables import format_value, json_ready
 
-__all__ = ["FORMATS", "Report", "build", "build_report", "parse_formats", "write"]
+__all__ = [
+    "FORMATS",
+    "MARKER",
+    "Report",
+    "build",
+    "build_report",
+    "parse_formats",
+    "render",
+    "write",
+]
 
 FORMATS = ("html", "pptx", "png", "svg")
 #: KPIs of the comparison chart and the executive summary, most important first.
@@ -282,18 +294,36 @@ def _differences(
         return None
     try:
         diffs = paired_differences(results, reference, others, list(KPIS))
-    except ResultsError as exc:
-        omitted.append(("KPI comparison", str(exc)))
+    except ResultsError as exc:  # said without the folder's path: the pack leaves this machine
+        omitted.append(("KPI comparison", str(exc).removeprefix(f"{results.path}: ")))
         return None
     diffs["label"] = diffs["point"].map(labels)
     return diffs
 
 
+#: What the pack reads of a diagnosis.
+DIAGNOSIS_KEYS = ("levers", "rankings", "rank_by", "verdict")
+
+
 def _diagnosis(results: Results) -> dict[str, Any] | None:
+    """The folder's ``diagnosis.json``, if it has one.
+
+    Raises:
+        ResultsError: the file is not a diagnosis friction can read (cut short or edited).
+    """
     path = results.path / "diagnosis.json"
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        diagnosis = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        diagnosis = None
+    if not isinstance(diagnosis, dict) or any(k not in diagnosis for k in DIAGNOSIS_KEYS):
+        raise ResultsError(
+            f"{path}: not a readable diagnosis; rerun the diagnose command with --resume to "
+            "write it again, or move the file away to report the folder as a comparison"
+        )
+    return diagnosis
 
 
 def _display_names(diagnosis: dict[str, Any] | None) -> dict[str, str]:
@@ -641,10 +671,10 @@ def _provenance(results: Results) -> dict[str, Any]:
     m = results.manifest
     code = m.get("code", {})
     return {
-        "results folder": str(results.path),
+        "results folder": results.path.name,
         "kind": results.kind,
         "created (UTC)": m.get("created_utc", ""),
-        "command": " ".join(m.get("command") or []) or "(from Python)",
+        "command": _portable(m.get("command") or [], results.path) or "(from Python)",
         "design points": results.n_points,
         "replications per point": results.replications,
         "runs": len(results.runs),
@@ -657,6 +687,18 @@ def _provenance(results: Results) -> dict[str, Any]:
         "simulation source hash": code.get("source_hash", ""),
         "packages": ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items()),
     }
+
+
+def _portable(command: Sequence[str], folder: Path) -> str:
+    """The recorded command with each absolute path in it made relative to the results folder:
+    a pack leaves this machine, and its folder names should not."""
+    base = folder.resolve()
+    args = []
+    for arg in command:
+        prefix = arg[: arg.index("=") + 1] if arg.startswith("-") and "=" in arg else ""
+        value = arg[len(prefix) :]
+        args.append(prefix + (os.path.relpath(value, base) if os.path.isabs(value) else value))
+    return shlex.join(args)
 
 
 METHOD = [
@@ -701,58 +743,120 @@ def parse_formats(text: str | Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+#: friction's own record of the pack it wrote in a folder: each file with its SHA-256.
+MARKER = ".friction-report.json"
+
+
 def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
-    """Write the pack into ``out``; returns every file written (``report.json`` lists them)."""
+    """Write the pack into ``out``; returns every file written (``report.json`` lists them).
+
+    The whole pack is rendered in memory first, so a build that fails writes nothing. friction
+    overwrites or deletes only files it can prove it wrote: :data:`MARKER` lists each with its
+    SHA-256, and a listed file whose content changed since is the user's. A rebuild deletes the
+    files of the previous pack it no longer writes (stale charts), nothing else.
+
+    Raises:
+        ResultsError: a file of the pack is in ``out`` and friction did not write it, or it
+            was changed since (nothing is written then).
+    """
+    from simulation.store import write_json
+
+    files = render(report, out, formats)
+    owned = _owned(out)
+    for name in files:
+        path = out / name
+        if (path.exists() or path.is_symlink()) and name not in owned:
+            raise ResultsError(
+                f"--out: {path} is not a file friction report wrote (or it was changed since) "
+                "and friction overwrites only its own files; choose another --out, or move "
+                "that file away"
+            )
+    new = {name: _sha256(data) for name, data in files.items()}
+    stale = [name for name in owned if name not in files]
     out.mkdir(parents=True, exist_ok=True)
-    _remove_previous(out)
-    files: list[Path] = []
+    # while files are replaced, either version of each counts as friction's (a crash between
+    # two writes leaves a folder the next build can still clean up)
+    write_json(out / MARKER, _marker({**{n: owned[n] for n in stale}, **new},
+                                     {n: h for n, h in owned.items() if n in files}))  # fmt: skip
+    written = [_write_atomic(out / name, data) for name, data in files.items()]
+    for name in stale:
+        (out / name).unlink(missing_ok=True)
+    write_json(out / MARKER, _marker(new))
+    return written
+
+
+def render(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> dict[str, bytes]:
+    """Every file of the pack, by its path inside ``out``, with ``report.json`` last."""
+    files: dict[str, bytes] = {}
     # each chart is rasterised once, for its PNG file and the HTML page alike
     pngs = {c.key: _png(c) for c in report.charts} if {"png", "html"} & set(formats) else {}
     if "png" in formats:
-        (out / "charts").mkdir(exist_ok=True)
-        files += [_write_atomic(out / "charts" / f"{k}.png", data) for k, data in pngs.items()]
+        files.update({f"charts/{key}.png": data for key, data in pngs.items()})
     if "svg" in formats:
-        for chart in report.charts:
-            files += charts.save_chart(chart, out / "charts", ("svg",))
+        files.update({f"charts/{c.key}.svg": charts.figure_bytes(c, "svg") for c in report.charts})
     if "html" in formats:
-        page = render_html(report, pngs).encode("utf-8")
-        files.append(_write_atomic(out / "report.html", page))
+        files["report.html"] = render_html(report, pngs).encode("utf-8")
     if "pptx" in formats:
-        files.append(_write_atomic(out / "report.pptx", render_pptx(report)))
+        files["report.pptx"] = render_pptx(report)
     index = {
         "title": report.title,
-        "results": str(report.results.path),
+        # where the results are from the report: the pack names no folder of this machine
+        "results": os.path.relpath(report.results.path.resolve(), out.resolve()),
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "formats": list(formats),
         "charts": [{"key": c.key, "title": c.title, "caption": c.caption} for c in report.charts],
         "omitted": [{"what": w, "why": y} for w, y in report.omitted],
         "summary": report.summary,
         "provenance": report.provenance,
-        "files": [str(f.relative_to(out)) for f in files],
+        "files": list(files),
     }
-    files.append(
-        _write_atomic(out / "report.json", json.dumps(json_ready(index), indent=2).encode("utf-8"))
-    )
+    files["report.json"] = json.dumps(json_ready(index), indent=2).encode("utf-8")
     return files
 
 
-def _remove_previous(out: Path) -> None:
-    """Delete the files an earlier report in ``out`` listed, so no stale chart survives a
-    rebuild with other data or formats; nothing else in the folder is touched."""
+def _marker(files: dict[str, str], previous: dict[str, str] | None = None) -> dict[str, Any]:
+    marker: dict[str, Any] = {"written_by": "friction report", "files": files}
+    if previous:
+        marker["previous"] = previous
+    return marker
+
+
+def _owned(out: Path) -> dict[str, str]:
+    """The files in ``out`` friction can prove it wrote, with their SHA-256: listed in
+    :data:`MARKER` (never ``report.json``, which any tool may write) with the content they still
+    have, regular files inside ``out``."""
     try:
-        listed = json.loads((out / "report.json").read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return
+        marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        listed = [marker.get("files", {}), marker.get("previous", {})]
+        accepted = {(str(n), str(h)) for entries in listed for n, h in entries.items()}
+    except (OSError, ValueError, AttributeError):  # none, unreadable or not friction's shape
+        return {}
     root = out.resolve()
-    for name in listed:
-        path = (out / str(name)).resolve()
-        if path.is_relative_to(root) and path.is_file():
-            path.unlink()
+    owned = {}
+    for name, digest in accepted:
+        path = out / name
+        if (
+            Path(name).is_absolute()
+            or ".." in Path(name).parts
+            or path.is_symlink()
+            or not path.is_file()
+            or not path.resolve().is_relative_to(root)
+        ):
+            continue
+        current = _sha256(path.read_bytes())
+        if current == digest:
+            owned[name] = current
+    return owned
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
     from simulation.store import atomic_write
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, data)
     return path
 
@@ -796,7 +900,7 @@ def render_html(report: Report, pngs: dict[str, bytes] | None = None) -> str:
     """A single self-contained HTML file: styles inline, charts embedded as PNG data
     (``pngs`` by chart key, when already rendered)."""
     pngs = pngs or {}
-    e = html.escape
+    e = _escape
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -876,8 +980,14 @@ def _assumption_note(report: Report) -> str:
     )
 
 
+def _escape(text: str) -> str:
+    """Text for an HTML page: markup in a plan name shows as typed, control characters as
+    ``\\xNN`` (a page holding them is not valid HTML)."""
+    return html.escape(charts.printable(text))
+
+
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
-    e = html.escape
+    e = _escape
     h = "".join(f"<th>{e(x)}</th>" for x in head)
     body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
@@ -1036,7 +1146,7 @@ def _put(paragraph: Any, text: str, size: float, bold: bool = False,
     paragraph's default run properties are not honoured everywhere)."""
     from pptx.util import Pt
 
-    paragraph.text = text
+    paragraph.text = charts.printable(text)  # python-pptx would write a bell as "_x0007_"
     for run in paragraph.runs:
         run.font.size = Pt(size)
         run.font.bold = bold
