@@ -179,15 +179,8 @@ def load_results(path: str | Path) -> Results:
             "written by friction compare, sweep or diagnose)"
         )
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        manifest["kind"], manifest["design"]["columns"], manifest["seeds"]["root_entropy"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ResultsError(f"{manifest_path}: not a readable results manifest ({exc})") from None
-    try:
-        _, runs, points, checksums = open_finished(path, manifest)
-    except (SweepError, KeyError, TypeError) as exc:
-        if not isinstance(exc, SweepError):  # an entry of the manifest is missing or mistyped
-            exc = SweepError(f"{manifest_path}: not a readable results manifest ({exc})")
+        manifest, runs, points, checksums = open_finished(path)
+    except SweepError as exc:
         raise ResultsError(str(exc)) from None
     return Results(path=path, manifest=manifest, runs=runs.to_pandas(), points=points.to_pandas(),
                    checksums=checksums)  # fmt: skip

@@ -384,10 +384,11 @@ class ResultsStore:
                 f"--out: {root} exists and is not a results folder (no {MANIFEST}); choose an "
                 "empty or new folder"
             )
-        with disk_full_is_a_user_error("free some space, then run the same command again"):
+        again = "free some space, then run the same command again"
+        with disk_full_is_a_user_error(again):
             store._lock()
         try:
-            with disk_full_is_a_user_error("free some space, then run the same command again"):
+            with disk_full_is_a_user_error(again):
                 (root / PARTS).mkdir(exist_ok=True)
                 (root / FAILURES).mkdir(exist_ok=True)
                 write_json(root / MANIFEST, store._manifest(command))
@@ -403,7 +404,7 @@ class ResultsStore:
         if not resume:
             ledger = read_ledger(self.root)
             if old["kind"] == "compare" and not self._changes(old) and ledger.get("complete"):
-                open_finished(self.root, old)  # the same inputs: reuse, once checked
+                open_finished(self.root)  # the same inputs: reuse, once checked
                 self.reused = True
                 return
             state = (
@@ -982,10 +983,8 @@ def check_rerun(
             )
 
 
-def open_finished(
-    root: Path, manifest: dict[str, Any] | None = None
-) -> tuple[Design, pa.Table, pa.Table, dict[str, str]]:
-    """Check a finished results folder and read it: its design, runs, points and the
+def open_finished(root: Path) -> tuple[dict[str, Any], pa.Table, pa.Table, dict[str, str]]:
+    """Check a finished results folder and read it: its manifest, runs, points and the
     ledger's checksums of its consolidated files.
 
     Checks: the consolidated files are the ones the ledger recorded (so not stale or changed),
@@ -996,7 +995,6 @@ def open_finished(
         SweepError: the folder is not finished (pointing at --resume), was written by another
             version, or a file in it was changed.
     """
-    manifest = manifest or read_manifest(root)
     ledger = read_ledger(root)
     files = ledger.get("files") or {}
     unfinished = (
@@ -1005,10 +1003,11 @@ def open_finished(
     )
     if not (root / RUNS).is_file():
         raise SweepError(unfinished.format(f"{RUNS} is missing"))
-    if manifest.get("format") != FORMAT:
+    manifest = read_manifest(root)
+    if manifest["format"] != FORMAT:
         raise SweepError(
             f"'{root}' was written by another version of friction (results format "
-            f"{manifest.get('format')}, this version reads {FORMAT}); run the compare or sweep "
+            f"{manifest['format']}, this version reads {FORMAT}); run the compare or sweep "
             "again into a new folder"
         )
     design = manifest_design(manifest, root / MANIFEST)
@@ -1030,7 +1029,7 @@ def open_finished(
     if runs.num_rows and code == now and same_packages:
         rows = runs.slice(0, 1).to_pylist() + runs.slice(runs.num_rows - 1).to_pylist()
         check_rerun(design, rows[: 1 if runs.num_rows == 1 else 2], values, root / MANIFEST)
-    return design, runs, points, files
+    return manifest, runs, points, files
 
 
 def _part_ids(table: pa.Table, schema: pa.Schema, one_row_per_run: bool) -> list[int] | None:
