@@ -420,10 +420,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     overrides = _overrides(args.set)
     scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
-    sources = {f"scenario{i}": str(Path(p).resolve()) for i, p in enumerate(args.scenarios)}
+    sources = {f"scenario{i}": p for i, p in enumerate(args.scenarios)}
     design = compare_design(scenarios, args.reps, args.seed, sources=sources)
     out = Path(args.out) if args.out else RESULTS / slug(f"compare-{design.name}", 80)
     summary = _execute(args, design, out, [PROG, "compare", *args.argv])
+    if summary.reused:
+        print(f"reusing the results in {out}: same inputs (scenarios, replications, seed, code "
+              "and package versions)", file=sys.stderr)  # fmt: skip
     if summary.failed:
         print(_failures_note(summary, out), file=sys.stderr)
         return EXIT_RUNS_FAILED

@@ -68,6 +68,7 @@ __all__ = [
     "SweepError",
     "SweepSpec",
     "build_design",
+    "design_from_config",
     "load_sweep",
     "run_seed",
     "simplex_mixes",
@@ -500,3 +501,26 @@ def compare_design(
         daily=True,
         sources=dict(sources or {}),
     )
+
+
+def design_from_config(config: dict[str, Any]) -> Design:
+    """Rebuild a design from the config it recorded (``Design.config``, as a manifest holds it).
+
+    The same code path as ``friction sweep`` and ``friction compare``, so the rebuilt design
+    gives the same points and seeds and any recorded run can be run again from it.
+
+    Raises:
+        SweepError: the config does not describe a design.
+    """
+    try:
+        if config["kind"] == "sweep":
+            spec = SweepSpec.model_validate(config["spec"])
+            design = build_design(spec, Scenario.model_validate(config["base_scenario"]))
+        else:
+            scenarios = [Scenario.model_validate(s) for s in config["scenarios"]]
+            design = compare_design(scenarios, int(config["replications"]), int(config["seed"]),
+                                    labels=list(config["labels"]))  # fmt: skip
+    except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
+        detail = "; ".join(describe_errors(exc)) if isinstance(exc, ValidationError) else exc
+        raise SweepError(f"the config does not describe a design ({detail})") from None
+    return design

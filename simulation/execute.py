@@ -98,6 +98,7 @@ class RunSummary:
     seconds: float
     workers: int
     executor: str
+    reused: bool = False  # a finished comparison of the same inputs, read, not run again
 
     @property
     def rate(self) -> float:

@@ -50,11 +50,12 @@ def execute(
 
     Args:
         resume: finish (or reuse) the runs already in ``out``; without it an existing folder
-            is refused, so a result is never overwritten by accident.
+            is refused, so a result is never overwritten by accident, unless it is a finished
+            comparison of the same inputs (then it is reused: ``RunSummary.reused``).
         command: the command line recorded in the manifest (empty for calls from Python).
     """
     from simulation import metrics
-    from simulation.execute import run_design
+    from simulation.execute import RunSummary, run_design
     from simulation.model import DAILY_SERIES
     from simulation.store import ResultsStore
 
@@ -62,6 +63,10 @@ def execute(
         Path(out), design, metrics.result_columns(), DAILY_SERIES, resume=resume, command=command
     )
     try:
+        if store.reused:
+            n = design.n_runs
+            return RunSummary(n, 0, n, ran=0, seconds=0.0, workers=workers, executor=executor,
+                              reused=True)  # fmt: skip
         if progress is not None:
             progress(0, len(store.pending()))
         return run_design(
@@ -100,6 +105,7 @@ def compare(
         labels: names for the scenarios (default: each scenario's ``name``).
         resume: finish or reuse the results already in ``out``, or start them if there are
             none (the CLI's ``--resume`` refuses an empty folder; here re-running is the point).
+            Finished results of the same inputs are reused even without it.
 
     Raises:
         simulation.store.ResumeRefused: ``out`` holds results of other inputs (scenarios,
@@ -111,9 +117,7 @@ def compare(
     """
     loaded = [load_scenario(s, overrides) for s in scenarios]
     sources = {
-        f"scenario{i}": str(Path(s).resolve())
-        for i, s in enumerate(scenarios)
-        if not isinstance(s, Scenario)
+        f"scenario{i}": str(s) for i, s in enumerate(scenarios) if not isinstance(s, Scenario)
     }
     design = compare_design(loaded, reps, seed, labels=list(labels) if labels else None,
                             sources=sources)  # fmt: skip

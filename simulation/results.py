@@ -8,7 +8,7 @@ which checks the folder is complete and says what is wrong when it is not.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,7 @@ class Results:
     manifest: dict[str, Any]
     runs: pd.DataFrame  # one row per run (run_id, point, replication, seed, axes, values)
     points: pd.DataFrame  # one row per design point: <value>_mean/_ci_low/_ci_high, n, axes
+    checksums: dict[str, str] = field(default_factory=dict)  # the ledger's, of each table
 
     @property
     def kind(self) -> str:
@@ -100,11 +101,16 @@ class Results:
     @cached_property
     def daily(self) -> pd.DataFrame | None:
         """Daily series of every run (``None`` when the sweep did not record them)."""
-        import pandas as pd
+        from simulation.design import SweepError
+        from simulation.store import read_checked
 
         if not self.has_daily:
             return None
-        return pd.read_parquet(self.path / "daily.parquet")
+        try:
+            table = read_checked(self.path / "daily.parquet", self.checksums.get("daily.parquet"))
+        except SweepError as exc:
+            raise ResultsError(str(exc)) from None
+        return table.to_pandas()
 
     @cached_property
     def by_point(self) -> pd.DataFrame:
@@ -151,11 +157,17 @@ class Results:
 
 
 def load_results(path: str | Path) -> Results:
-    """Open a finished results folder.
+    """Open a finished results folder, once it is checked (see
+    :func:`simulation.store.open_finished`: checksums, the manifest against its config hash
+    and its runs, and a run or two run again from the manifest).
 
     Raises:
-        ResultsError: the folder is missing, is not a results folder, or is not finished.
+        ResultsError: the folder is missing, is not a results folder, is not finished, or a
+            file in it was changed since friction wrote it.
     """
+    from simulation.design import SweepError
+    from simulation.store import open_finished
+
     path = Path(path)
     if not path.is_dir():
         raise ResultsError(f"results folder '{path}' not found (give the folder a compare or sweep "
@@ -167,21 +179,11 @@ def load_results(path: str | Path) -> Results:
             "written by friction compare, sweep or diagnose)"
         )
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        manifest["kind"], manifest["design"]["columns"], manifest["seeds"]["root_entropy"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ResultsError(f"{manifest_path}: not a readable results manifest ({exc})") from None
-    runs_path = path / "runs.parquet"
-    if not runs_path.is_file():
-        raise ResultsError(
-            f"'{path}' is not finished: runs.parquet is missing (the sweep was stopped or is "
-            "still running); finish it with the same command and --resume"
-        )
-    import pandas as pd
-
-    runs = pd.read_parquet(runs_path)
-    points = pd.read_parquet(path / "points.parquet")
-    return Results(path=path, manifest=manifest, runs=runs, points=points)
+        manifest, runs, points, checksums = open_finished(path)
+    except SweepError as exc:
+        raise ResultsError(str(exc)) from None
+    return Results(path=path, manifest=manifest, runs=runs.to_pandas(), points=points.to_pandas(),
+                   checksums=checksums)  # fmt: skip
 
 
 def comparison(results: Results) -> dict[str, Any]:

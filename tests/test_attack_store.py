@@ -1,0 +1,354 @@
+"""Attacks on the results store: stray and damaged files, edited manifests, a full disk, and
+re-running the same comparison. Nothing finished is lost and nothing wrong is reported."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import TINY_BLENDED, TINY_SCENARIO
+
+from simulation import cli, store
+from simulation.loader import canonical_hash
+from simulation.results import ResultsError, load_results
+
+pytestmark = pytest.mark.needs_model
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sweep(sweep: Path, out: Path, *extra: str) -> int:
+    return cli.main(["sweep", str(sweep), "--out", str(out), "--workers", "1", *extra])
+
+
+def _compare(pair: tuple[Path, Path], out: Path, *extra: str) -> int:
+    argv = ["compare", *map(str, pair), "--reps", "3", "--seed", "5", "--workers", "1"]
+    return cli.main([*argv, "--out", str(out), *extra])
+
+
+@pytest.fixture
+def reference(tiny_sweep: Path, tmp_path: Path) -> Path:
+    """The tiny sweep (40 runs, one part per run) run once, uninterrupted."""
+    out = tmp_path / "reference"
+    assert _sweep(tiny_sweep, out) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("scenarios")
+    for name, text in (("tiny.yaml", TINY_SCENARIO), ("blended.yaml", TINY_BLENDED)):
+        (root / name).write_text(text.replace("\n    ", "\n").strip() + "\n")
+    return root / "tiny.yaml", root / "blended.yaml"
+
+
+@pytest.fixture(scope="module")
+def compared(scenarios: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished compare folder (2 scenarios x 3 replications); copy it before changing it."""
+    out = tmp_path_factory.mktemp("compared") / "cmp"
+    assert _compare(scenarios, out) == 0
+    return out
+
+
+@pytest.fixture
+def cmp_copy(compared: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "cmp"
+    shutil.copytree(compared, out)
+    return out
+
+
+def _edit_manifest(folder: Path, edit) -> None:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest, indent=2))
+
+
+def _run_ids(path: Path) -> list[int]:
+    return pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist()
+
+
+# --- 1. --resume removes only its own temporary files ----------------------------------------
+
+
+def test_resume_keeps_a_users_files_that_look_temporary(reference, tiny_sweep):
+    mine = [
+        reference / "notes.tmp-draft.txt",
+        reference / "parts" / "keep.tmp-1",
+        reference / "analysis" / "plot.tmp-2.png",
+        reference / ".manifest.json.tmp-12-backup",
+    ]
+    for path in mine:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("the user's own")
+    own = [
+        reference / ".ledger.json.tmp-4242",
+        reference / "parts" / ".runs-0000001-0000001.parquet.tmp-7",
+    ]
+    for path in own:
+        path.write_bytes(b"half written")
+    assert _sweep(tiny_sweep, reference, "--resume") == 0
+    assert all(p.read_text() == "the user's own" for p in mine)
+    assert not any(p.exists() for p in own)
+
+
+# --- 2. a missing daily part: its runs run again ---------------------------------------------
+
+
+def test_a_missing_daily_part_is_run_again_not_dropped(tiny_sweep, tmp_path):
+    out = tmp_path / "daily"
+    assert _sweep(tiny_sweep, out, "--daily") == 0
+    (out / "parts" / "daily-0000007-0000007.parquet").unlink()
+    assert _sweep(tiny_sweep, out, "--daily", "--resume") == 0
+    daily = pq.read_table(out / "daily.parquet", columns=["run_id"]).column("run_id").to_pylist()
+    assert sorted(set(daily)) == _run_ids(out / "runs.parquet") == list(range(40))
+    assert len(daily) == 40 * 35
+
+
+# --- 3. a stray copy of a part ---------------------------------------------------------------
+
+
+def test_a_stray_copy_of_a_part_is_refused_not_merged(reference, tiny_sweep, capsys):
+    before = _digest(reference / "runs.parquet")
+    parts = reference / "parts"
+    shutil.copy(parts / "runs-0000003-0000003.parquet", parts / "runs-0000003-0000004.parquet")
+    assert _sweep(tiny_sweep, reference, "--resume") == 2
+    err = capsys.readouterr().err
+    assert "runs-0000003-0000004.parquet" in err and "Traceback" not in err
+    assert _digest(reference / "runs.parquet") == before
+    assert len(_run_ids(reference / "runs.parquet")) == 40
+
+
+def test_a_part_the_ledger_missed_is_accepted(reference, tiny_sweep):
+    """Killed after a part landed but before the ledger said so: the part counts."""
+    before = _digest(reference / "runs.parquet")
+    ledger = json.loads((reference / "ledger.json").read_text())
+    del ledger["parts"]["runs-0000039-0000039.parquet"]
+    (reference / "ledger.json").write_text(json.dumps(ledger))
+    assert _sweep(tiny_sweep, reference, "--resume") == 0
+    assert _digest(reference / "runs.parquet") == before
+
+
+# --- 4. an edited manifest is caught -----------------------------------------------------------
+
+
+def _flip_seed(m):
+    m["seeds"]["root_entropy"] += 1
+
+
+def _flip_headcount(m):
+    m["config"]["scenarios"][1]["org"]["sales_reps"] += 4
+
+
+def _flip_headcount_and_rehash(m):
+    _flip_headcount(m)
+    m["config_hash"] = canonical_hash(m["config"])
+
+
+def _flip_seed_everywhere(m):
+    m["seeds"]["root_entropy"] += 1
+    m["config"]["seed"] += 1
+    m["config_hash"] = canonical_hash(m["config"])
+
+
+def _flip_design_value(m):
+    m["design"]["points"][0]["scenario"] = "blended"
+    m["design"]["points"][1]["scenario"] = "tiny"
+
+
+def _flip_replications(m):
+    m["design"]["replications"] = 2
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        _flip_seed,
+        _flip_headcount,
+        _flip_headcount_and_rehash,
+        _flip_seed_everywhere,
+        _flip_design_value,
+        _flip_replications,
+    ],
+)
+def test_report_refuses_an_edited_manifest(cmp_copy, edit):
+    _edit_manifest(cmp_copy, edit)
+    with pytest.raises(ResultsError, match=r"manifest\.json"):
+        load_results(cmp_copy)
+
+
+def test_cli_report_and_resume_refuse_an_edited_manifest(cmp_copy, scenarios, tmp_path, capsys):
+    _edit_manifest(cmp_copy, _flip_headcount_and_rehash)
+    code = cli.main(["report", str(cmp_copy), "--out", str(tmp_path / "r"), "--format", "html"])
+    err = capsys.readouterr().err
+    assert code == 2 and "manifest.json" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+    _edit_manifest(cmp_copy, _flip_seed)
+    assert _compare(scenarios, cmp_copy, "--resume") == 2
+    err = capsys.readouterr().err
+    assert "manifest.json" in err and "Traceback" not in err
+
+
+def test_an_unedited_folder_loads_after_a_move(cmp_copy, tmp_path):
+    moved = tmp_path / "elsewhere" / "moved"
+    shutil.move(cmp_copy, moved)
+    assert load_results(moved).replications == 3
+
+
+# --- 5. exit codes: damaged files, a full disk, a half-finished folder ------------------------
+
+
+def test_resume_with_a_truncated_part_names_it(reference, tiny_sweep, capsys):
+    part = reference / "parts" / "runs-0000005-0000005.parquet"
+    part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
+    assert _sweep(tiny_sweep, reference, "--resume") == 2
+    err = capsys.readouterr().err
+    assert "runs-0000005-0000005.parquet" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"kind": "sweep"}'])
+def test_resume_with_an_unreadable_manifest(reference, tiny_sweep, capsys, text):
+    (reference / "manifest.json").write_text(text)
+    assert _sweep(tiny_sweep, reference, "--resume") == 2
+    err = capsys.readouterr().err
+    assert "manifest.json" in err and "Traceback" not in err
+
+
+def _disk_full_on(monkeypatch, match, after: int = 0) -> None:
+    """Make the store's writes of files whose name contains ``match`` fail with ENOSPC."""
+    real = store.atomic_write
+    calls = {"n": 0}
+
+    def write(path, *args, **kwargs):
+        if match in path.name:
+            calls["n"] += 1
+            if calls["n"] > after:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(store, "atomic_write", write)
+
+
+@pytest.mark.parametrize(("match", "after"), [("runs-", 6), ("ledger", 4), ("daily-", 2)])
+def test_disk_full_keeps_the_finished_runs(reference, tiny_sweep, tmp_path, monkeypatch, capsys,
+                                           match, after):  # fmt: skip
+    out = tmp_path / "full"
+    _disk_full_on(monkeypatch, match, after)
+    extra = ["--daily"] if match == "daily-" else []
+    assert _sweep(tiny_sweep, out, *extra) == 2
+    err = capsys.readouterr().err
+    assert "disk full" in err and "--resume" in err and "Traceback" not in err
+    saved = len(list((out / "parts").glob("runs-*.parquet")))
+    assert saved >= min(after, 2)
+    monkeypatch.undo()
+    assert _sweep(tiny_sweep, out, *extra, "--resume") == 0
+    if match != "daily-":
+        assert _digest(out / "runs.parquet") == _digest(reference / "runs.parquet")
+
+
+def test_disk_full_on_the_manifest_leaves_a_folder_a_rerun_accepts(
+    reference, tiny_sweep, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "full"
+    _disk_full_on(monkeypatch, "manifest")
+    assert _sweep(tiny_sweep, out) == 2
+    err = capsys.readouterr().err
+    assert "disk full" in err and "Traceback" not in err
+    monkeypatch.undo()
+    assert _sweep(tiny_sweep, out) == 0
+    assert _digest(out / "runs.parquet") == _digest(reference / "runs.parquet")
+
+
+@pytest.mark.parametrize("name", ["runs.parquet", "points.parquet"])
+def test_report_on_a_half_finished_folder_points_at_resume(cmp_copy, tmp_path, capsys, name):
+    (cmp_copy / name).unlink()
+    code = cli.main(["report", str(cmp_copy), "--out", str(tmp_path / "r"), "--format", "html"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--resume" in err and "Traceback" not in err
+
+
+def test_report_on_a_folder_whose_resume_did_not_finish(tiny_sweep, tmp_path, monkeypatch, capsys):
+    """A resume that ran runs but was stopped before it rebuilt runs.parquet: the old
+    runs.parquet is stale, so the folder is not reported until --resume finishes it."""
+    import simulation.runner as runner
+
+    real = runner.run_record
+    from simulation.design import load_sweep
+
+    bad_seed = load_sweep(tiny_sweep).seed_of(1)
+
+    def flaky(scenario, seed, daily=False):
+        if seed == bad_seed and scenario.structure.team_size == 5:
+            raise RuntimeError("injected failure")
+        return real(scenario, seed, daily)
+
+    out = tmp_path / "flaky"
+    monkeypatch.setattr(runner, "run_record", flaky)
+    assert _sweep(tiny_sweep, out) == cli.EXIT_RUNS_FAILED
+    monkeypatch.setattr(runner, "run_record", real)
+
+    def stop(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.ResultsStore, "finalize", stop)
+    assert _sweep(tiny_sweep, out, "--resume") == cli.EXIT_INTERRUPTED
+    monkeypatch.undo()
+    capsys.readouterr()
+    code = cli.main(["report", str(out), "--out", str(tmp_path / "r"), "--format", "html"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--resume" in err and "Traceback" not in err
+
+
+# --- 6. the same comparison again reuses its results -------------------------------------------
+
+
+def test_the_same_compare_again_reuses_its_results(cmp_copy, scenarios, capsys):
+    before = {n: _digest(cmp_copy / n) for n in ("runs.parquet", "points.parquet")}
+    assert _compare(scenarios, cmp_copy, "--json") == 0
+    out, err = capsys.readouterr()
+    assert f"reusing the results in {cmp_copy}: same inputs" in err
+    assert json.loads(out)["replications"] == 3
+    assert {n: _digest(cmp_copy / n) for n in before} == before
+    # other inputs are still refused
+    assert _compare(scenarios, cmp_copy, "--set", "market.deal_value=50000") == 2
+    assert "already holds" in capsys.readouterr().err
+
+
+def test_python_compare_reuses_the_same_results(cmp_copy, scenarios):
+    from simulation.experiments import compare
+
+    before = _digest(cmp_copy / "runs.parquet")
+    result = compare(list(scenarios), reps=3, seed=5, out=cmp_copy)
+    assert result["replications"] == 3
+    assert _digest(cmp_copy / "runs.parquet") == before
+
+
+def test_a_folder_of_an_older_version_is_not_reused(cmp_copy, scenarios, capsys):
+    _edit_manifest(cmp_copy, lambda m: m["outputs"]["values"].remove("throughput"))
+    assert _compare(scenarios, cmp_copy) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    _edit_manifest(cmp_copy, lambda m: m.update(format=1))
+    assert _compare(scenarios, cmp_copy) == 2
+
+
+# --- 7. the manifest holds no absolute paths of this machine ----------------------------------
+
+
+def test_manifest_sources_are_relative_to_the_folder(compared, scenarios, reference, tiny_sweep):
+    for folder, expected in (
+        (compared, {"scenario0": scenarios[0], "scenario1": scenarios[1]}),
+        (reference, {"sweep": tiny_sweep, "base": tiny_sweep.parent / "tiny.yaml"}),
+    ):
+        sources = json.loads((folder / "manifest.json").read_text())["sources"]
+        assert set(sources) == set(expected)
+        for key, path in expected.items():
+            assert not Path(sources[key]).is_absolute()
+            assert (folder / sources[key]).resolve() == path.resolve()
