@@ -55,24 +55,20 @@ def _sets(reps: int, ops: int, leads: float) -> list[str]:
 
 @pytest.mark.needs_model
 def test_memory_estimate_is_within_2x_of_the_measured_peak_at_two_sizes(tmp_path: Path) -> None:
-    """``friction run`` of a few hundred staff: ~50k deals, then ~190k (a ~120 MB run)."""
+    """``friction run`` of a few hundred staff: ~50k deals (the interpreter dominates), then
+    ~370k (the run's own ~250 MB dominate), so the per-deal term is checked, not just the base."""
     from simulation.estimate import Request, RunSize, estimate
     from simulation.loader import load_scenario, parse_set_option
 
-    measured, estimated = [], []
-    for size in ((150, 150, 1.0), (200, 100, 3.0)):
+    for size in ((150, 150, 1.0), (300, 100, 4.0)):
         args = ["run", str(BASELINE), "--reps", "1", *_sets(*size)]
         out = run_limited(["-c", _PEAK, *args], cwd=tmp_path, memory=4 << 30, timeout=120)
         assert out.returncode == 0, out.stderr
         overrides = dict(parse_set_option(a) for a in args[5::2])
         run = RunSize.of(load_scenario(BASELINE, overrides))
         est = estimate(Request(runs=1, typical=run, largest=run, design=False))
-        measured.append(_maxrss_bytes(out.stderr))
-        estimated.append(est.peak_bytes)
-        assert 0.5 <= est.peak_bytes / measured[-1] <= 2.0, (est, measured[-1])
-    # and the growth with the deals, not just the interpreter's fixed size
-    growth = (estimated[1] - estimated[0]) / (measured[1] - measured[0])
-    assert 0.5 <= growth <= 2.0, (estimated, measured)
+        measured = _maxrss_bytes(out.stderr)
+        assert 0.5 <= est.peak_bytes / measured <= 2.0, (size, est, measured)
 
 
 @pytest.mark.needs_model
