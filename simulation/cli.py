@@ -107,6 +107,72 @@ def add_replication_args(p: argparse.ArgumentParser) -> None:
     """``--reps`` and ``--seed``, alike for every command that runs replications."""
     p.add_argument("--reps", type=int_at_least(1), default=10, help="replications (default 10)")
     p.add_argument("--seed", type=int_at_least(0), default=1, help="root random seed (default 1)")
+    add_limit_args(p)
+
+
+def memory_size(text: str) -> int:
+    from simulation.estimate import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_limit_args(p: argparse.ArgumentParser) -> None:
+    """``--max-runs`` and ``--max-memory``: a request beyond them is refused before it starts."""
+    from simulation.design import MAX_RUNS
+    from simulation.estimate import default_max_memory, format_bytes
+
+    p.add_argument("--max-runs", type=int_at_least(1), default=MAX_RUNS, metavar="N",
+                   help=f"refuse a request of more runs (default {MAX_RUNS:,})")  # fmt: skip
+    limit = format_bytes(default_max_memory())
+    p.add_argument("--max-memory", type=memory_size, default=default_max_memory(),
+                   metavar="SIZE", help="refuse a request estimated to need more memory, e.g. "
+                   f"8G or 500M (default 75%% of RAM: {limit})")  # fmt: skip
+
+
+def check_workers(args: argparse.Namespace) -> None:
+    """More workers than usable cores only adds processes and memory: refuse unless forced."""
+    from simulation.execute import default_workers
+
+    cores = default_workers()
+    if args.workers > cores and not args.force_workers:
+        raise UsageError(
+            f"--workers: {args.workers} is more than the {cores} usable core(s) of this "
+            f"machine; each worker is a process with its own memory and more than {cores} "
+            f"do not run faster; use --workers {cores} or fewer, or add --force-workers"
+        )
+
+
+def check_request(args: argparse.Namespace, request: Any) -> None:
+    """Refuse a request beyond --max-runs or --max-memory; announce one longer than a minute.
+
+    Called before any work starts (for a sweep, before its design points are built).
+    """
+    from simulation.estimate import MINUTE, estimate, refusal
+
+    est = estimate(request)
+    reason = refusal(est, args.max_runs, args.max_memory)
+    if reason:
+        raise UsageError(reason)
+    if est.seconds > MINUTE:
+        print(est.describe(), file=sys.stderr, flush=True)
+
+
+def design_request(args: argparse.Namespace, design: Any) -> Any:
+    """The request of a built (small) design: compare and diagnose."""
+    from simulation.estimate import Request, scenario_sizes
+
+    typical, largest = scenario_sizes([p.scenario for p in design.points])
+    return Request(
+        runs=design.n_runs,
+        typical=typical,
+        largest=largest,
+        workers=args.workers,
+        points=len(design.points),
+        daily=design.daily,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,9 +275,12 @@ def dump_json(value: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run replications and print the KPI summary (table or JSON)."""
+    from simulation.estimate import Request, RunSize
     from simulation.runner import run_replications
 
     s = _load(args)
+    size = RunSize.of(s)
+    check_request(args, Request(runs=args.reps, typical=size, largest=size, design=False))
     result = run_replications(s, args.reps, args.seed, progress=_progress_printer())
     if args.json:
         print(dump_json(result))
@@ -352,10 +421,22 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a sweep file into a results folder (resumable)."""
-    from simulation.design import load_sweep, slug
+    from simulation.design import count_points, load_sweep, slug
+    from simulation.estimate import Request, sweep_sizes
+
+    check_workers(args)
+
+    def check(spec: Any, base: Scenario) -> None:
+        typical, largest = sweep_sizes(spec, base)
+        points = count_points(spec)
+        executor = "remote" if args.address else args.executor
+        check_request(args, Request(runs=points * spec.replications, typical=typical,
+                                    largest=largest, workers=args.workers, points=points,
+                                    daily=spec.daily, executor=executor))  # fmt: skip
 
     design = load_sweep(Path(args.sweep), replications=args.reps, seed=args.seed,
-                        daily=True if args.daily else None)  # fmt: skip
+                        daily=True if args.daily else None, max_runs=args.max_runs,
+                        check=check)  # fmt: skip
     out = Path(args.out) if args.out else RESULTS / slug(design.name)
     summary = _execute(args, design, out, [PROG, "sweep", *args.argv])
     print(render_sweep(design, summary, out))
@@ -418,10 +499,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from simulation.design import compare_design, slug
     from simulation.experiments import finish_comparison
 
+    check_workers(args)
     overrides = _overrides(args.set)
     scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
     sources = {f"scenario{i}": p for i, p in enumerate(args.scenarios)}
     design = compare_design(scenarios, args.reps, args.seed, sources=sources)
+    check_request(args, design_request(args, design))
     out = Path(args.out) if args.out else RESULTS / slug(f"compare-{design.name}", 80)
     summary = _execute(args, design, out, [PROG, "compare", *args.argv])
     if summary.reused:
@@ -489,7 +572,10 @@ def add_results_args(p: argparse.ArgumentParser, default_out: str) -> None:
     from simulation.execute import default_workers
 
     p.add_argument("--workers", type=int_at_least(1), default=default_workers(),
-                   help="worker processes (default: all cores)")  # fmt: skip
+                   help=f"worker processes, at most the usable cores (default: all "
+                   f"{default_workers()})")  # fmt: skip
+    p.add_argument("--force-workers", action="store_true",
+                   help="allow more --workers than usable cores")  # fmt: skip
     p.add_argument("--out", metavar="DIR", help=f"results folder (default {default_out})")
     p.add_argument("--resume", action="store_true",
                    help="finish (or reuse) the results already in the folder")  # fmt: skip
@@ -536,6 +622,7 @@ def build_parser() -> ArgumentParser:
                    help="local process pool (default) or Dask distributed")  # fmt: skip
     p.add_argument("--address", metavar="tcp://HOST:PORT", type=dask_address,
                    help="Dask scheduler to use (default: start a local cluster)")  # fmt: skip
+    add_limit_args(p)
     add_results_args(p, "results/<sweep name>")
     p.set_defaults(func=cmd_sweep)
 

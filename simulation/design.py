@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -68,6 +69,7 @@ __all__ = [
     "SweepError",
     "SweepSpec",
     "build_design",
+    "count_points",
     "design_from_config",
     "load_sweep",
     "run_seed",
@@ -78,7 +80,7 @@ __all__ = [
 WEIGHTS = "incentives.weights"
 WEIGHT_PARTS = ("individual", "team", "company", "silo_buster")
 WEIGHT_KEYS = tuple(f"{WEIGHTS}.{p}" for p in WEIGHT_PARTS)
-MAX_RUNS = 1_000_000  # a design this big is almost certainly a typo (a step of 0.001)
+MAX_RUNS = 1_000_000  # default --max-runs: a design this big is almost certainly a typo
 DESIGN_SAMPLER_TAG = 0x5EED  # spawn key of the sampler's stream, apart from every run's seeds
 
 
@@ -296,7 +298,9 @@ def _integer_keys() -> set[str]:
     return {r["key"] for r in lever_table() if r["type"] == "int"}
 
 
-def _axis_settings(label: str, axis: Any, seed: int) -> list[dict[str, Any]]:
+def _axis_settings(
+    label: str, axis: Any, seed: int, max_runs: int = MAX_RUNS
+) -> list[dict[str, Any]]:
     """The settings (dotted key -> value) one axis takes, in order."""
     where = f"axes.{excerpt(label)}"
     if isinstance(axis, list):
@@ -310,10 +314,10 @@ def _axis_settings(label: str, axis: Any, seed: int) -> list[dict[str, Any]]:
                 f"{where}: a simplex axis is only for '{WEIGHTS}' (the four bonus weights)"
             )
         n = round(1 / axis.simplex)
-        if math.comb(n + 3, 3) > MAX_RUNS:
+        if math.comb(n + 3, 3) > max_runs:
             raise SweepError(
                 f"{where}.simplex: a step of {axis.simplex:g} gives {math.comb(n + 3, 3)} mixes, "
-                f"more than the limit of {MAX_RUNS} runs; use a step of 0.01 or more"
+                f"more than the limit of {max_runs} runs (--max-runs); use a step of 0.01 or more"
             )
         mixes = simplex_mixes(axis.simplex, axis.keep, axis.fix)
         if not mixes:
@@ -371,19 +375,72 @@ def _point_error(where: str, exc: Exception) -> SweepError:
     return SweepError(f"{where}: {detail}")
 
 
-def build_design(spec: SweepSpec, base: Scenario, sources: dict[str, str] | None = None) -> Design:
+def _simplex_count(axis: SimplexAxis) -> int:
+    """How many mixes :func:`simplex_mixes` gives, by counting compositions (nothing built).
+
+    The ``n = 1/step`` lattice units are shared by the weights; ``fix`` pins some of them, the
+    ``m`` free weights share the ``r`` units left: C(r+m-1, m-1) ways with zeros allowed,
+    C(r-1, m-1) with every weight positive (interior).
+    """
+    n = round(1 / axis.simplex)
+    pinned = []
+    for value in axis.fix.values():
+        k = round(value * n)
+        if abs(k / n - value) > 1e-9 or k < 0:
+            return 0  # not on the lattice: simplex_mixes keeps nothing
+        pinned.append(k)
+    m, r = len(WEIGHT_PARTS) - len(pinned), n - sum(pinned)
+    if r < 0 or (m == 0 and r > 0):
+        return 0
+    with_zeros = math.comb(r + m - 1, m - 1) if m else 1
+    positive = (math.comb(r - 1, m - 1) if r >= m else 0) if m else 1
+    if 0 in pinned:  # every mix already has a zero weight
+        positive = 0
+    if axis.keep == "interior":
+        return positive
+    if axis.keep == "faces":
+        return with_zeros - positive
+    return with_zeros
+
+
+def count_points(spec: SweepSpec) -> int:
+    """Design points of a sweep, counted from its axes without building any scenario.
+
+    The product of the axes' lengths: a list's values, a sample's ``n``, the points listed,
+    the simplex mixes. Cheap for any size, so a huge design is refused before it is built.
+    """
+    sizes = []
+    for label, raw in spec.axes.items():
+        axis = parse_axis(label, raw)
+        if isinstance(axis, list):
+            sizes.append(len(axis))
+        elif isinstance(axis, SimplexAxis):
+            sizes.append(_simplex_count(axis))
+        elif isinstance(axis, SampleAxis):
+            sizes.append(axis.n)
+        else:
+            sizes.append(len(axis.points))
+    return math.prod(sizes)
+
+
+def build_design(
+    spec: SweepSpec,
+    base: Scenario,
+    sources: dict[str, str] | None = None,
+    max_runs: int = MAX_RUNS,
+) -> Design:
     """Cross the axes and validate every design point against the scenario schema."""
-    per_axis = [
-        _axis_settings(label, parse_axis(label, axis), spec.seed)
-        for label, axis in spec.axes.items()
-    ]
-    n_points = math.prod(len(a) for a in per_axis)
-    if n_points * spec.replications > MAX_RUNS:
+    n_points = count_points(spec)
+    if n_points * spec.replications > max_runs:
         raise SweepError(
             f"axes: {n_points} design points x {spec.replications} replications = "
-            f"{n_points * spec.replications} runs, more than the limit of {MAX_RUNS}; "
-            "use a coarser grid or a sampled design"
+            f"{n_points * spec.replications} runs, more than the limit of {max_runs} "
+            "(--max-runs); use a coarser grid or a sampled design"
         )
+    per_axis = [
+        _axis_settings(label, parse_axis(label, axis), spec.seed, max_runs)
+        for label, axis in spec.axes.items()
+    ]
     keys_by_axis = [list(dict.fromkeys(k for s in a for k in s)) for a in per_axis]
     seen: dict[str, str] = {}
     for label, keys in zip(spec.axes, keys_by_axis, strict=True):
@@ -435,8 +492,16 @@ def load_sweep(
     replications: int | None = None,
     seed: int | None = None,
     daily: bool | None = None,
+    max_runs: int = MAX_RUNS,
+    check: Callable[[SweepSpec, Scenario], None] | None = None,
 ) -> Design:
-    """Read, validate and expand a sweep file; options given here override the file's values."""
+    """Read, validate and expand a sweep file; options given here override the file's values.
+
+    Args:
+        max_runs: refuse a design of more runs than this.
+        check: called with the validated file and base scenario before any design point is
+            built (the command line refuses a request too big for this machine there).
+    """
     path = Path(path)
     raw = read_yaml(path, kind="sweep", example="name: team size")
     if not any(str(key) in SweepSpec.model_fields for key in raw):
@@ -459,7 +524,10 @@ def load_sweep(
         raise SweepError(str(exc)) from None
     base = load_scenario(base_path)
     try:
-        return build_design(spec, base, sources={"sweep": str(path), "base": str(base_path)})
+        if check is not None:
+            check(spec, base)
+        sources = {"sweep": str(path), "base": str(base_path)}
+        return build_design(spec, base, sources=sources, max_runs=max_runs)
     except SweepError as exc:
         raise SweepError(f"{path}: {exc}") from None
 
@@ -515,7 +583,9 @@ def design_from_config(config: dict[str, Any]) -> Design:
     try:
         if config["kind"] == "sweep":
             spec = SweepSpec.model_validate(config["spec"])
-            design = build_design(spec, Scenario.model_validate(config["base_scenario"]))
+            # recorded designs were accepted under the limit in force then: rebuild them whole
+            base = Scenario.model_validate(config["base_scenario"])
+            design = build_design(spec, base, max_runs=sys.maxsize)
         else:
             scenarios = [Scenario.model_validate(s) for s in config["scenarios"]]
             design = compare_design(scenarios, int(config["replications"]), int(config["seed"]),

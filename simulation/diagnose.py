@@ -1034,11 +1034,16 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         _execute,
         _failures_note,
         _overrides,
+        check_request,
+        check_workers,
+        design_request,
         dump_json,
     )
 
     rank_by = check_rank_by(args.rank_by, "--rank-by")  # a DiagnoseError is a user error
+    check_workers(args)
     plan = plan_diagnosis(Path(args.scenario), args.reps, args.seed, args.out, _overrides(args.set))
+    check_request(args, design_request(args, plan.design))
     argv = [PROG, "diagnose", *getattr(args, "argv", [])]
     summary = _execute(args, plan.design, plan.out, argv)
     if summary.failed:
