@@ -352,3 +352,19 @@ def test_manifest_sources_are_relative_to_the_folder(compared, scenarios, refere
         for key, path in expected.items():
             assert not Path(sources[key]).is_absolute()
             assert (folder / sources[key]).resolve() == path.resolve()
+
+
+def test_disk_full_on_the_comparison_is_a_user_error(scenarios, tmp_path, monkeypatch, capsys):
+    """Every run is saved before comparison.json is written: a full disk there is exit 2 and
+    the same command, run again once there is space, reuses the runs and writes it."""
+    out = tmp_path / "cmp"
+    _disk_full_on(monkeypatch, "comparison")
+    assert _compare(scenarios, out) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: disk full") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert (out / "runs.parquet").is_file()
+    monkeypatch.undo()
+    assert _compare(scenarios, out) == 0
+    assert "reusing" in capsys.readouterr().err
+    assert (out / "comparison.json").is_file()
