@@ -8,6 +8,7 @@ traceback to find a typo in a YAML file.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -673,17 +674,33 @@ def guarded(body: Callable[[], int]) -> int:
         return EXIT_INTERNAL
     except SystemExit as exc:  # --help and --version exit through argparse
         return EXIT_OK if exc.code is None else int(exc.code)
-    except Exception as exc:
-        # Notes say what is safe, e.g. the runs a crashed sweep saved and how to continue.
-        notes = "".join(f"{note}\n" for note in getattr(exc, "__notes__", ()))
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return _internal_error(exc)
+        # Outside the results store (which says what it saved): a summary or report file.
+        # Runs are saved before either is written, so the same command reuses them.
         print(
-            f"internal error: {type(exc).__name__}: {exc}\n{notes}"
-            "This is a bug in org-friction, not in your input; please report it with the "
-            "traceback below.",
+            f"error: disk full: could not write {exc.filename or 'a file'}; every finished run "
+            "is saved: free some space, then run the same command again",
             file=sys.stderr,
         )
-        traceback.print_exc(file=sys.stderr)
-        return EXIT_INTERNAL
+        return EXIT_USAGE
+    except Exception as exc:
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug: say so, with what is safe (the exception's notes) and the traceback."""
+    # Notes say what is safe, e.g. the runs a crashed sweep saved and how to continue.
+    notes = "".join(f"{note}\n" for note in getattr(exc, "__notes__", ()))
+    print(
+        f"internal error: {type(exc).__name__}: {exc}\n{notes}"
+        "This is a bug in org-friction, not in your input; please report it with the "
+        "traceback below.",
+        file=sys.stderr,
+    )
+    traceback.print_exception(exc, file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
