@@ -416,7 +416,8 @@ def test_sweep_base_that_is_a_symlink_loop(symlink_loop, write_yaml, capsys):
 
 
 def test_sweep_file_that_is_a_symlink_loop(symlink_loop, capsys):
-    cli_error(["sweep", str(symlink_loop)], capsys)
+    err = cli_error(["sweep", str(symlink_loop)], capsys)
+    assert "loop_a.yaml" in err and "link" in err
 
 
 @pytest.mark.parametrize("ref", ["a\x00b.yaml", "n" * 5000 + ".yaml"])
