@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation import coaching, config, incentives, metrics
+from simulation import coaching, config, hours, incentives, information, metrics
 from simulation import model as model_module
 from simulation.tables import format_value
 
@@ -161,34 +161,34 @@ def _module_constants() -> tuple[Constant, ...]:
     )
     return (
         Constant(
-            "metrics.HOURS_PER_DAY",
-            "simulation/metrics.py",
-            _g(metrics.HOURS_PER_DAY),
+            "hours.HOURS_PER_DAY",
+            "simulation/hours.py",
+            _g(hours.HOURS_PER_DAY),
             "Paid hours per person per working day; one step is one working day (MODEL.md).",
         ),
         Constant(
-            "metrics.DAYS_PER_YEAR",
-            "simulation/metrics.py",
-            _g(metrics.DAYS_PER_YEAR),
+            "hours.DAYS_PER_YEAR",
+            "simulation/hours.py",
+            _g(hours.DAYS_PER_YEAR),
             "Working days per year: turns salaries into hourly cost and KPIs into per-year values.",
         ),
         Constant(
-            "metrics.DAYS_PER_MONTH",
-            "simulation/metrics.py",
-            _g(metrics.DAYS_PER_MONTH),
+            "hours.DAYS_PER_MONTH",
+            "simulation/hours.py",
+            _g(hours.DAYS_PER_MONTH),
             "DAYS_PER_YEAR / 12: the month of the throughput KPI.",
         ),
         Constant(
-            "metrics.NOMINAL_CHURN",
-            "simulation/metrics.py",
-            _g(metrics.NOMINAL_CHURN),
+            "incentives.NOMINAL_CHURN",
+            "simulation/incentives.py",
+            _g(incentives.NOMINAL_CHURN),
             "Churn the bonus targets assume (the brief's ~15%): activation target = bookings "
             "target x (1 - 0.15). A planning assumption, not a model outcome.",
         ),
         Constant(
-            "metrics.CHAMPION_BYPASS_DAYS",
-            "simulation/metrics.py",
-            _g(metrics.CHAMPION_BYPASS_DAYS),
+            "information.CHAMPION_BYPASS_DAYS",
+            "simulation/information.py",
+            _g(information.CHAMPION_BYPASS_DAYS),
             "A deal's questions go untranslated when joining the champions' queue would make it"
             " longer than this many days of their capacity (people stop waiting for a busy"
             " translator). Assumption.",

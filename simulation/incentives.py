@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+#: Churn the plan's targets assume (the brief's ~15%): activation targets are bookings net of it.
+NOMINAL_CHURN = 0.15
+
 CORE, QUALITY, HELP, SLACK = range(4)
 TASKS = ("core", "quality", "help", "slack")
 IND, TEAM, COMP, SB = range(4)

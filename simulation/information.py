@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: A deal skips the champions if joining their queue would exceed this many days of their hours.
+CHAMPION_BYPASS_DAYS = 5.0
+
 
 def shared_context_factor(
     team_age_days: np.ndarray | float, build_days: float, max_reduction: float

@@ -42,26 +42,10 @@ from simulation.deals import (
     OPEN,
     DealBook,
 )
+from simulation.hours import DAYS_PER_YEAR, HC, HOUR_CATEGORIES, HOURS_PER_DAY, LOSS_COLUMNS
 from simulation.queueing import fifo_serve
 from simulation.streams import make_streams, root_entropy
 
-#: Hour categories booked per person per day; they sum to the paid day.
-HOUR_CATEGORIES = (
-    "core",  # selling (reps) / productive delivery (ops)
-    "quality",  # documentation and realistic scoping (reps) / scoping review (ops)
-    "help",  # hours given to the other department's work
-    "slack",  # not worked (free riding)
-    "idle",  # core hours with no work to do: ops with an empty queue, reps with no deal to sell
-    "interruptions",  # message handling + resumption
-    "search",  # background search + ops search on thin packages
-    "rework",  # ops rework on misread or overpromised deals + reps fixing returned packages
-    "coordination",  # team meetings, reorganisation, gate forms, exceptions, owner follow-up,
-    # translation, tool upkeep
-    "learning",  # coaching sessions and post-mortems
-)
-HC = {name: i for i, name in enumerate(HOUR_CATEGORIES)}
-LOSS_CATEGORIES = ("interruptions", "search", "rework", "coordination")
-LOSS_COLUMNS = tuple(HC[c] for c in LOSS_CATEGORIES)
 PRACTICE_HOURS_REP = 0.25  # documentation hours in a day that count as handover practice
 PRACTICE_HOURS_OPS = 4.0  # delivery hours in a day that count as practice
 PRACTICE_RATE = 0.05  # weight of today in the practice average (~20-day memory)
@@ -248,11 +232,11 @@ class FrictionModel(mesa.Model):
         s = self.s
         m = s.market
         self.target_bookings = m.leads_per_rep_day * m.win_base * m.deal_value
-        self.target_activated = self.target_bookings * (1.0 - metrics.NOMINAL_CHURN)
+        self.target_activated = self.target_bookings * (1.0 - inc.NOMINAL_CHURN)
         deals_per_day = self.R * self.target_activated / m.deal_value
         self.target_delivery = deals_per_day * m.implementation_hours / self.O
         salary = np.where(self.is_rep, s.org.rep_salary, s.org.ops_salary)
-        self.target_bonus = s.incentives.bonus_pool * salary / metrics.DAYS_PER_YEAR
+        self.target_bonus = s.incentives.bonus_pool * salary / DAYS_PER_YEAR
 
     def _refresh_incentive_structure(self) -> None:
         """What each component measures for each person and how much they can move it."""
@@ -520,7 +504,7 @@ class FrictionModel(mesa.Model):
             # their capacity; the rest go untranslated rather than wait longer
             demand = questions * info.champion_minutes / 60.0
             ahead = self.champion_backlog + np.cumsum(demand) - demand
-            joins = ahead + demand <= metrics.CHAMPION_BYPASS_DAYS * cap
+            joins = ahead + demand <= information.CHAMPION_BYPASS_DAYS * cap
             translated[joins] = 1.0
             wait[joins] = ahead[joins] / cap
             self.champion_backlog += float(demand[joins].sum())
@@ -641,7 +625,7 @@ class FrictionModel(mesa.Model):
 
     def _allocate(self, overhead: np.ndarray) -> np.ndarray:
         """Split the paid day: overheads first, then each person's plan over the rest."""
-        day = metrics.HOURS_PER_DAY
+        day = HOURS_PER_DAY
         total = overhead.sum(axis=1)
         scale = np.where(total > day, day / np.maximum(total, 1e-12), 1.0)
         hours = overhead * scale[:, None]
@@ -834,7 +818,7 @@ class FrictionModel(mesa.Model):
         if measuring:
             self.hours += hours
             self.interruptions_total += self._inter_sum
-        by_cat = (hours.sum(axis=0) / (self.N * metrics.HOURS_PER_DAY)).tolist()
+        by_cat = (hours.sum(axis=0) / (self.N * HOURS_PER_DAY)).tolist()
         self.loss_share_today = sum(by_cat[i] for i in LOSS_COLUMNS)
         self.help_share_today = by_cat[HC["help"]]
         self.slack_share_today = by_cat[HC["slack"]]
