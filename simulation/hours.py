@@ -8,6 +8,10 @@ hours the productivity-loss KPI counts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 HOURS_PER_DAY = 8.0  # paid hours per person per working day
 DAYS_PER_YEAR = 250.0  # working days per year
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
@@ -29,3 +33,56 @@ HOUR_CATEGORIES = (
 HC = {name: i for i, name in enumerate(HOUR_CATEGORIES)}
 LOSS_CATEGORIES = ("interruptions", "search", "rework", "coordination")
 LOSS_COLUMNS = tuple(HC[c] for c in LOSS_CATEGORIES)
+
+
+@dataclass
+class Hours:
+    """Hours booked over the measured window, and hours already owed for tomorrow."""
+
+    booked: np.ndarray  # people x HOUR_CATEGORIES, measured window
+    pending_learning: np.ndarray  # post-mortems held tomorrow
+    pending_rework: np.ndarray  # returned packages fixed tomorrow
+    interruptions: float = 0.0  # interruptions in the measured window (all people)
+
+
+def new(N: int) -> Hours:
+    return Hours(np.zeros((N, len(HOUR_CATEGORIES))), np.zeros(N), np.zeros(N))
+
+
+def start_day(state: Hours) -> np.ndarray:
+    """Today's overheads (people x categories), starting with the hours owed from yesterday."""
+    overhead = np.zeros((len(state.pending_learning), len(HOUR_CATEGORIES)))
+    overhead[:, HC["learning"]] = state.pending_learning
+    overhead[:, HC["rework"]] = state.pending_rework
+    state.pending_learning[:] = 0.0
+    state.pending_rework[:] = 0.0
+    return overhead
+
+
+def allocate(overhead: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Split the paid day: overheads first, then each person's plan over the rest.
+
+    ``shares`` columns are the plan's tasks: core, quality, help, slack.
+    """
+    day = HOURS_PER_DAY
+    total = overhead.sum(axis=1)
+    scale = np.where(total > day, day / np.maximum(total, 1e-12), 1.0)
+    hours = overhead * scale[:, None]
+    free = day - hours.sum(axis=1)
+    for k, name in enumerate(("core", "quality", "help", "slack")):
+        hours[:, HC[name]] = free * shares[:, k]
+    return hours
+
+
+def book(state: Hours, hours: np.ndarray, interruptions: float, measuring: bool) -> None:
+    """Add today's hours and interruptions to the measured window (from day 0)."""
+    if measuring:
+        state.booked += hours
+        state.interruptions += interruptions
+
+
+def shares_today(hours: np.ndarray) -> tuple[float, float, float, float]:
+    """Today's shares of paid hours: lost, help, slack and quality."""
+    by_cat = (hours.sum(axis=0) / (len(hours) * HOURS_PER_DAY)).tolist()
+    loss = sum(by_cat[i] for i in LOSS_COLUMNS)
+    return loss, by_cat[HC["help"]], by_cat[HC["slack"]], by_cat[HC["quality"]]
