@@ -56,6 +56,11 @@ class Comms:
     total: float = 0.0  # all people
 
 
+def chatter(rng: np.random.Generator, per_day: float, n: int) -> np.ndarray:
+    """Each person's non-deal messages today (stream ``chatter``)."""
+    return rng.poisson(per_day, n).astype(float)
+
+
 def status_requests(messages: np.ndarray, rate: float, waiting_queue: np.ndarray,
                     waiting_rep: np.ndarray, org: Any) -> None:  # fmt: skip
     """Add status requests about waiting customers: to the queue's ops and (half) to the rep."""

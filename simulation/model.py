@@ -154,49 +154,49 @@ class FrictionModel(mesa.Model):
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
-        """One working day: each line below is one submodel, in the order of docs/ODD.md."""
+        """One working day: one line per submodel, numbered as in docs/ODD.md, section 3."""
         sim_day = self.steps - 1
         d = self.day = sim_day - self.warmup  # measured day (negative during warm-up)
         while self.interventions and self.interventions[0].day == d:
-            self._apply(self.interventions.pop(0))
+            self._apply(self.interventions.pop(0))  # 1
         s = self.s  # after today's roll-outs
-        overhead = hours.start_day(self.timesheet)  # deferred hours from yesterday
-        coaching.coach(self.learning, s.coaching, d, overhead[:, HC["learning"]])
+        overhead = hours.start_day(self.timesheet)  # 2 deferred hours from yesterday
+        coaching.coach(self.learning, s.coaching, d, overhead[:, HC["learning"]])  # 3
         self.info.asymmetry = information.person_asymmetry(
             s.info, s.structure, self.learning.understanding, self.org.cross_functional,
             self.org.team_age,
         )  # fmt: skip
         if inc.payout_due(self.plans, d, s.incentives.payout_period_days):
-            self._payout(booked=d - self.plans.period_days >= 0)
+            self._payout(booked=d - self.plans.period_days >= 0)  # 4
         if sim_day % 5 == 0:
-            self._weekly_review()
-        self.deals.arrive(sim_day)
-        messages = self.streams["chatter"].poisson(s.comms.chatter_per_day, self.N).astype(float)
-        self._handovers(sim_day, overhead, messages)
-        self._fixed_overheads(overhead)
-        self._messages(messages, overhead)
-        day_hours = hours.allocate(overhead, self.plans.shares)
-        self.won_today, self.lost_today = selling.sell(
+            self._weekly_review()  # 5
+        self.deals.arrive(sim_day)  # 6
+        messages = comms.chatter(self.streams["chatter"], s.comms.chatter_per_day, self.N)  # 7
+        self._handovers(sim_day, overhead, messages)  # 8
+        self._fixed_overheads(overhead)  # 9
+        self._messages(messages, overhead)  # 10
+        day_hours = hours.allocate(overhead, self.plans.shares)  # 11
+        self.won_today, self.lost_today = selling.sell(  # 12
             self.deals, sim_day, day_hours, self.org, s, self.plans.promise, self.learning,
             self.plans.period_bookings,
         )  # fmt: skip
-        self.activated_today, self.ops_utilisation_today = queueing.serve(
+        self.activated_today, self.ops_utilisation_today = queueing.serve(  # 13
             self.queues, self.deals, sim_day, day_hours, self.org, s,
             self.plans.period_activated, self.plans.period_delivery,
         )  # fmt: skip
-        self.churned_today = churn.churn_day(
+        self.churned_today = churn.churn_day(  # 14
             self.deals, self.queues.served_today, sim_day, s, self.org, self.learning,
             self.timesheet.pending_learning,
         )  # fmt: skip
-        self._book(day_hours, measuring=d >= 0)
-        self.org.team_age += 1.0
+        self._book(day_hours, measuring=d >= 0)  # 15
+        self.org.team_age += 1.0  # 16
         self.plans.period_days += 1
-        if self.steps >= self.total_days:
+        if self.steps >= self.total_days:  # 17
             self._payout(booked=True)  # the last, partial period
             self.running = False
             self.kpis = metrics.compute_kpis(self)
             self.stages = metrics.stage_table(self)
-        self.datacollector.collect(self)
+        self.datacollector.collect(self)  # 18
 
     def run(self) -> FrictionModel:
         """Run to the horizon; returns self so ``FrictionModel(...).run().kpis`` reads well."""
