@@ -1,7 +1,8 @@
 """SalesRep and OpsStaff: the people, and how they decide where their hours go.
 
 Each agent is a Mesa ``Agent``; its state (time allocation, beliefs about the bonus plan, norms,
-skills) lives in the model's per-person arrays at row ``agent.idx`` so that the daily flow of
+skills) lives in the per-person arrays of the mechanisms' states (``incentives.Incentives``,
+``coaching.Learning``, ``structure.Structure``) at row ``agent.idx`` so that the daily flow of
 thousands of deals stays vectorised. Decisions are made at a weekly review: every agent of a
 type revises its plan with the same boundedly rational rule, evaluated for the whole
 ``AgentSet`` at once (``review``). Roles such as translation champion are attributes.
@@ -9,24 +10,20 @@ type revises its plan with the same boundedly rational rule, evaluated for the w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import mesa
 import numpy as np
 
 from simulation import incentives as inc
 
-if TYPE_CHECKING:
-    from simulation.model import FrictionModel
-
 
 class Person(mesa.Agent):
     """Common view of a person's state in the model arrays."""
 
-    model: FrictionModel
     elasticity: np.ndarray = inc.ELASTICITY_REP
 
-    def __init__(self, model: FrictionModel, idx: int) -> None:
+    def __init__(self, model: mesa.Model, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
         self.is_champion = False
@@ -34,62 +31,62 @@ class Person(mesa.Agent):
     @property
     def shares(self) -> dict[str, float]:
         """Current time allocation over tasks (core, quality, help, slack)."""
-        return dict(zip(inc.TASKS, self.model.shares[self.idx].tolist(), strict=True))
+        return dict(zip(inc.TASKS, self.model.plans.shares[self.idx].tolist(), strict=True))
 
     @property
     def beliefs(self) -> dict[str, float]:
         """Perceived value of each bonus component, learnt from realised payouts."""
-        return dict(zip(inc.COMPONENTS, self.model.beliefs[self.idx].tolist(), strict=True))
+        return dict(zip(inc.COMPONENTS, self.model.plans.beliefs[self.idx].tolist(), strict=True))
 
     @property
     def team(self) -> int:
-        return int(self.model.team[self.idx])
+        return int(self.model.org.team[self.idx])
 
     @property
     def payout_total(self) -> float:
         """Bonus received so far in the measured window."""
-        return float(self.model.payouts[self.idx].sum())
+        return float(self.model.plans.payouts[self.idx].sum())
 
     @classmethod
-    def review(cls, model: FrictionModel, agents: mesa.agent.AgentSet) -> None:
+    def review(cls, agents: mesa.agent.AgentSet, plans: inc.Incentives, team: np.ndarray,
+               n_teams: int, s: Any) -> None:  # fmt: skip
         """Weekly review for every agent in ``agents`` (an AgentSet of this type).
 
         Preferred allocation = the scenario's choice rule (``behaviour.choice_rule``) over
         perceived marginal returns (bonus pull + norms), pulled towards teammates' cooperative
         effort; each agent closes ``adapt_rate`` of the
         gap between its current and preferred allocation. The rule is the same for each agent
-        and evaluated for the whole set at once.
+        and evaluated for the whole set at once, on the plans in ``plans`` (scenario ``s``).
         """
         idx = np.fromiter(agents.get("idx"), dtype=np.int64, count=len(agents))
-        b = model.s.behaviour
+        b = s.behaviour
         ret = inc.marginal_returns(
-            model.beliefs[idx],
-            model.attrib[idx],
-            model.kpi_kind[idx],
+            plans.beliefs[idx],
+            plans.attrib[idx],
+            plans.kpi_kind[idx],
             cls.elasticity,
-            model.norms[idx],
-            inc.bonus_scale(model.s),
+            plans.norms[idx],
+            inc.bonus_scale(s),
         )
         if b.choice_rule == "logit":
             pref = inc.logit_shares(ret, b.logit_beta)
         else:
-            pref = inc.budget_shares(ret, b.effort_elasticity, model.reference_returns)
-        pref = _cooperate(model, idx, pref)
-        model.shares[idx] += b.adapt_rate * (pref - model.shares[idx])
-        cls._review_extra(model, idx)
+            pref = inc.budget_shares(ret, b.effort_elasticity, plans.reference_returns)
+        pref = _cooperate(plans, idx, pref, team, n_teams, b.conditional_cooperation)
+        plans.shares[idx] += b.adapt_rate * (pref - plans.shares[idx])
+        cls._review_extra(plans, idx, s)
 
     @classmethod
-    def _review_extra(cls, model: FrictionModel, idx: np.ndarray) -> None:
+    def _review_extra(cls, plans: inc.Incentives, idx: np.ndarray, s: Any) -> None:
         """Role-specific decisions beyond the time allocation."""
 
 
-def _cooperate(model: FrictionModel, idx: np.ndarray, pref: np.ndarray) -> np.ndarray:
+def _cooperate(plans: inc.Incentives, idx: np.ndarray, pref: np.ndarray, team: np.ndarray,
+               n_teams: int, slope: float) -> np.ndarray:  # fmt: skip
     """Conditional cooperation against the current effort of everyone in the same team."""
-    full = model.shares.copy()
+    full = plans.shares.copy()
     full[idx] = pref
-    out = inc.conditional_cooperation(
-        full, model.shares, model.team, model.n_teams, model.s.behaviour.conditional_cooperation
-    )
+    out = inc.conditional_cooperation(full, plans.shares, team, n_teams, slope)
     return out[idx]
 
 
@@ -101,27 +98,27 @@ class SalesRep(Person):
     @property
     def promise(self) -> float:
         """Promise inflation (0 = honest scope)."""
-        return float(self.model.promise[self.idx])
+        return float(self.model.plans.promise[self.idx])
 
     @property
     def handover_skill(self) -> float:
         return float(self.model.rep_skill(np.array([self.idx]))[0])
 
     @classmethod
-    def _review_extra(cls, model: FrictionModel, idx: np.ndarray) -> None:
-        b = model.s.behaviour
+    def _review_extra(cls, plans: inc.Incentives, idx: np.ndarray, s: Any) -> None:
+        b = s.behaviour
         if b.overpromise_max <= 0.0:
-            model.promise[idx] = 0.0
+            plans.promise[idx] = 0.0
             return
         ret = inc.promise_return(
-            model.beliefs[idx],
-            model.attrib[idx],
-            model.kpi_kind[idx],
-            inc.bonus_scale(model.s),
-            model.honesty[idx],
+            plans.beliefs[idx],
+            plans.attrib[idx],
+            plans.kpi_kind[idx],
+            inc.bonus_scale(s),
+            plans.honesty[idx],
         )
         pref = b.overpromise_max / (1.0 + np.exp(-b.logit_beta * ret))
-        model.promise[idx] += b.adapt_rate * (pref - model.promise[idx])
+        plans.promise[idx] += b.adapt_rate * (pref - plans.promise[idx])
 
 
 class OpsStaff(Person):

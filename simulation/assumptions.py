@@ -23,8 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation import coaching, config, incentives, metrics
-from simulation import model as model_module
+from simulation import coaching, config, hours, incentives, information, metrics
 from simulation.tables import format_value
 
 __all__ = [
@@ -161,34 +160,34 @@ def _module_constants() -> tuple[Constant, ...]:
     )
     return (
         Constant(
-            "metrics.HOURS_PER_DAY",
-            "simulation/metrics.py",
-            _g(metrics.HOURS_PER_DAY),
+            "hours.HOURS_PER_DAY",
+            "simulation/hours.py",
+            _g(hours.HOURS_PER_DAY),
             "Paid hours per person per working day; one step is one working day (MODEL.md).",
         ),
         Constant(
-            "metrics.DAYS_PER_YEAR",
-            "simulation/metrics.py",
-            _g(metrics.DAYS_PER_YEAR),
+            "hours.DAYS_PER_YEAR",
+            "simulation/hours.py",
+            _g(hours.DAYS_PER_YEAR),
             "Working days per year: turns salaries into hourly cost and KPIs into per-year values.",
         ),
         Constant(
-            "metrics.DAYS_PER_MONTH",
-            "simulation/metrics.py",
-            _g(metrics.DAYS_PER_MONTH),
+            "hours.DAYS_PER_MONTH",
+            "simulation/hours.py",
+            _g(hours.DAYS_PER_MONTH),
             "DAYS_PER_YEAR / 12: the month of the throughput KPI.",
         ),
         Constant(
-            "metrics.NOMINAL_CHURN",
-            "simulation/metrics.py",
-            _g(metrics.NOMINAL_CHURN),
+            "incentives.NOMINAL_CHURN",
+            "simulation/incentives.py",
+            _g(incentives.NOMINAL_CHURN),
             "Churn the bonus targets assume (the brief's ~15%): activation target = bookings "
             "target x (1 - 0.15). A planning assumption, not a model outcome.",
         ),
         Constant(
-            "metrics.CHAMPION_BYPASS_DAYS",
-            "simulation/metrics.py",
-            _g(metrics.CHAMPION_BYPASS_DAYS),
+            "information.CHAMPION_BYPASS_DAYS",
+            "simulation/information.py",
+            _g(information.CHAMPION_BYPASS_DAYS),
             "A deal's questions go untranslated when joining the champions' queue would make it"
             " longer than this many days of their capacity (people stop waiting for a busy"
             " translator). Assumption.",
@@ -236,23 +235,23 @@ def _module_constants() -> tuple[Constant, ...]:
             "How far the four bonus weights may sum from 1 (rounding in YAML).",
         ),
         Constant(
-            "model.PRACTICE_HOURS_REP",
-            "simulation/model.py",
-            f"{_g(model_module.PRACTICE_HOURS_REP)} h",
+            "coaching.PRACTICE_HOURS_REP",
+            "simulation/coaching.py",
+            f"{_g(coaching.PRACTICE_HOURS_REP)} h",
             "A rep's day counts as handover practice (keeps coaching gains alive) with at least "
             "this many documentation (quality) hours. Assumption.",
         ),
         Constant(
-            "model.PRACTICE_HOURS_OPS",
-            "simulation/model.py",
-            f"{_g(model_module.PRACTICE_HOURS_OPS)} h",
+            "coaching.PRACTICE_HOURS_OPS",
+            "simulation/coaching.py",
+            f"{_g(coaching.PRACTICE_HOURS_OPS)} h",
             "An ops day counts as practice with at least this many delivery hours (half the "
             "day). Assumption.",
         ),
         Constant(
-            "model.PRACTICE_RATE",
-            "simulation/model.py",
-            _g(model_module.PRACTICE_RATE),
+            "coaching.PRACTICE_RATE",
+            "simulation/coaching.py",
+            _g(coaching.PRACTICE_RATE),
             "Weight of today in the practice moving average (a memory of about 20 working "
             "days). Assumption.",
         ),
@@ -270,22 +269,22 @@ def _module_constants() -> tuple[Constant, ...]:
 INLINE_CONSTANTS: tuple[Constant, ...] = (
     Constant(
         "initial time allocation",
-        "simulation/model.py",
+        "simulation/incentives.py",
         "core 0.85, quality 0.06, help 0.04, slack 0.05",
         "Where everyone starts before the first weekly review; close to the allocation under 100% "
         "individual pay, and the warm-up absorbs the difference. Assumption.",
-        "np.tile([0.85, 0.06, 0.04, 0.05], (self.N, 1))",
+        "INITIAL_SHARES = (0.85, 0.06, 0.04, 0.05)",
     ),
     Constant(
         "spread of initial handover skill",
-        "simulation/model.py",
+        "simulation/coaching.py",
         "sd 0.1, clipped to 0.05-1",
         "Reps differ in handover skill around behaviour.handover_skill. Assumption.",
-        "r.normal(b.handover_skill, 0.1, self.N), 0.05, 1.0",
+        "rng.normal(b.handover_skill, 0.1, N), 0.05, 1.0",
     ),
     Constant(
         "learning weight in rep_skill",
-        "simulation/model.py",
+        "simulation/coaching.py",
         "0.5",
         "Experience closes at most half of the gap between a rep's initial skill and 1. "
         "Assumption.",
@@ -293,14 +292,14 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "understanding weight in rep_skill",
-        "simulation/model.py",
+        "simulation/coaching.py",
         "0.5",
         "Full cross-functional understanding (coaching) adds 0.5 to handover skill. Assumption.",
-        "0.5 * self.understanding",
+        "0.5 * state.understanding",
     ),
     Constant(
         "bounds of rep_skill",
-        "simulation/model.py",
+        "simulation/coaching.py",
         "0.05-1.5",
         "Skill above 1 is possible with coaching and lessons; the floor keeps completeness above "
         "0. Assumption.",
@@ -308,15 +307,15 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "understanding cut of asymmetry",
-        "simulation/model.py",
+        "simulation/information.py",
         "0.5",
         "Full cross-functional understanding halves the information asymmetry a person faces "
         "(Carlile 2004). Assumption.",
-        "info.asymmetry * (1.0 - 0.5 * self.understanding)",
+        "info.asymmetry * (1.0 - 0.5 * understanding)",
     ),
     Constant(
         "deal asymmetry blend",
-        "simulation/model.py",
+        "simulation/handover.py",
         "0.5 rep + 0.5 ops queue",
         "A deal's asymmetry is the mean of its rep's and its ops queue's (both sides of the "
         "boundary count equally). Assumption.",
@@ -324,28 +323,28 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "exceptions of an oversold deal",
-        "simulation/model.py",
+        "simulation/handover.py",
         "x 3 (1 + 2 x promise)",
         "An oversold deal brings three times the mean exceptions (non-standard scope). Assumption.",
         "m.exceptions_per_deal * (1.0 + 2.0 * promise)",
     ),
     Constant(
         "in-team settlement time",
-        "simulation/model.py",
+        "simulation/structure.py",
         "0.5 day",
         "A deal whose exceptions are all settled in the team waits half a day. Assumption.",
         "np.where(in_team, 0.5, esc_latency)",
     ),
     Constant(
         "rep time per exception",
-        "simulation/model.py",
+        "simulation/handover.py",
         "1 h",
         "Each exception costs the deal's rep an hour of talk (coordination). Assumption.",
         "reps, n_exc * 1.0)",
     ),
     Constant(
         "escalated exceptions added to the backlog",
-        "simulation/model.py",
+        "simulation/structure.py",
         "n (1 - a) / (1 - a^n) per escalated deal",
         "Managers' backlog grows by the expected number of a deal's exceptions that escalate,"
         " given that at least one does (each settles in the team with probability a).",
@@ -353,22 +352,22 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "status requests to the rep",
-        "simulation/model.py",
+        "simulation/comms.py",
         "0.5 x comms.status_request_rate per waiting deal",
         "The rep of a waiting customer receives chasers at half the rate ops does (the customer "
         "chases the rep too). Assumption.",
-        "cm.status_request_rate * 0.5",
+        "rate * 0.5",
     ),
     Constant(
         "owner follow-up per day",
-        "simulation/model.py",
+        "simulation/handover.py",
         "handover.owner_hours_per_week / 5",
         "Five working days per week.",
         "hv.owner_hours_per_week / 5.0",
     ),
     Constant(
         "shortest return delay",
-        "simulation/model.py",
+        "simulation/handover.py",
         "1 day",
         "A returned package comes back no earlier than the next day, whatever "
         "handover.return_days.",
@@ -384,7 +383,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "exceptions count truncation",
-        "simulation/model.py",
+        "simulation/deals.py",
         "support up to mean + 10 sd + 10",
         "Poisson inverse transform of each deal's own uniform; the cut-off leaves a negligible"
         " tail (the sampler equals scipy's Poisson ppf in tests/test_sampling.py).",

@@ -4,9 +4,16 @@ Chat-first: every message interrupts; it costs handling time, and when it lands 
 a resumption cost (Mark, Gudith & Klocke 2008: 10-25 min). Channel SLA: only the urgent share
 stays on chat; the rest is batched (no resumption cost, slightly cheaper handling) but answers
 wait for the SLA, so a deal whose questions go async stalls. Neither side is assumed away.
+
+Messages per person per day: chatter (stream ``chatter``), ops questions about new handovers,
+and status requests about waiting customers. State (``Comms``): today's interruptions, whose
+stress adds rework to the deals ops receive the next day.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,3 +46,43 @@ def answer_wait_days(
         return np.zeros_like(questions)
     rounds = np.ceil(questions * (1.0 - urgent_share) / 3.0)
     return rounds * sla_days
+
+
+@dataclass
+class Comms:
+    """Interruptions of the day just handled."""
+
+    ops_interruptions: float = 0.0  # per ops person
+    total: float = 0.0  # all people
+
+
+def chatter(rng: np.random.Generator, per_day: float, n: int) -> np.ndarray:
+    """Each person's non-deal messages today (stream ``chatter``)."""
+    return rng.poisson(per_day, n).astype(float)
+
+
+def status_requests(messages: np.ndarray, rate: float, waiting_queue: np.ndarray,
+                    waiting_rep: np.ndarray, org: Any) -> None:  # fmt: skip
+    """Add status requests about waiting customers: to the queue's ops and (half) to the rep."""
+    if len(waiting_queue) == 0 or rate <= 0:
+        return
+    per_queue = np.bincount(waiting_queue, minlength=org.n_queues) * rate
+    oq = org.ops_queue
+    messages[org.R :] += per_queue[oq] / np.maximum(org.ops_per_queue[oq], 1.0)
+    messages[: org.R] += np.bincount(waiting_rep, minlength=org.R) * rate * 0.5
+
+
+def handle(state: Comms, messages: np.ndarray, cm: Any, R: int,
+           interruption_hours: np.ndarray) -> float:  # fmt: skip
+    """Handle today's ``messages``: their hours join ``interruption_hours``.
+
+    Returns interruptions per person today.
+    """
+    inter, handling, resumption = message_load(
+        messages, cm.strategy == "chat_first", cm.handling_minutes, cm.resumption_minutes,
+        cm.deep_work_share, cm.urgent_share, cm.batch_handling_factor,
+    )  # fmt: skip
+    interruption_hours += handling + resumption
+    state.total = float(inter.sum())
+    state.ops_interruptions = float(inter[R:].mean())
+    return float(inter.sum()) / len(messages)

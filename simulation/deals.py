@@ -7,6 +7,9 @@ random about itself once, at creation, from the ``deals`` stream (its value, wor
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 from scipy.special import ndtri
 
@@ -47,6 +50,7 @@ class DealBook:
         self.names: list[str] = [*_FLOAT, *_INT, *_BOOL, "stage"]
         for name in self.names:
             setattr(self, name, self._blank(name, self.cap))
+        self.live = np.zeros(0, dtype=np.int64)  # deals not yet lost, activated or churned
 
     @staticmethod
     def _blank(name: str, size: int) -> np.ndarray:
@@ -124,6 +128,32 @@ class DealBook:
         self.n = end
         return new
 
+    def arrive(self, day: int) -> None:
+        """Today's leads become open opportunities and join the live deals."""
+        new = self.release(day)
+        if len(new):
+            self.live = np.concatenate((self.live, new))
+
+    def live_in(self, stage: int) -> np.ndarray:
+        """Ids of the live deals in ``stage``."""
+        return self.live[self.stage[self.live] == stage]
+
+    def waiting(self) -> np.ndarray:
+        """Closed-won customers not yet activated (in handover or onboarding)."""
+        st = self.stage[self.live]
+        return self.live[(st == HANDOVER) | (st == ONBOARDING)]
+
+    def settle(self) -> tuple[float, float, float]:
+        """Drop deals that reached a final stage today from the live set.
+
+        Returns the open opportunities, handover backlog and onboarding work in progress.
+        """
+        st = self.stage[self.live]
+        keep = (st == OPEN) | (st == HANDOVER) | (st == ONBOARDING)
+        self.live = self.live[keep]
+        counts = np.bincount(st[keep], minlength=ONBOARDING + 1)
+        return float(counts[OPEN]), float(counts[HANDOVER]), float(counts[ONBOARDING])
+
     def counts(self) -> np.ndarray:
         """Deals per stage (conservation: sums to the number of leads)."""
         return np.bincount(self.stage[: self.n], minlength=len(STAGE_NAMES))
@@ -138,3 +168,24 @@ def _lognormal(u: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> np.ndarray:
     mu = np.log(mean) - 0.5 * sigma * sigma
     z = ndtri(np.minimum(np.maximum(u, 1e-12), 1.0 - 1e-12))
     return np.where(cv > 0, np.exp(mu + sigma * z), mean)
+
+
+def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverse transform of pre-drawn uniforms (keeps draws per deal fixed).
+
+    The support is cut where the upper tail is negligible (mean + 10 sd + 10).
+    """
+    if len(mean) == 0:
+        return np.zeros(0, dtype=np.int64)
+    top = float(mean.max())
+    kmax = int(top + 10.0 * math.sqrt(top) + 10.0)
+    k = np.arange(kmax)
+    lgamma = _lgamma_table(kmax)
+    logpmf = k[None, :] * np.log(np.maximum(mean, 1e-300))[:, None] - mean[:, None] - lgamma
+    cdf = np.cumsum(np.exp(logpmf), axis=1)
+    return (u[:, None] > cdf).sum(axis=1)
+
+
+@functools.cache
+def _lgamma_table(kmax: int) -> np.ndarray:
+    return np.array([math.lgamma(k + 1) for k in range(kmax)])[None, :]

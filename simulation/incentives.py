@@ -1,6 +1,9 @@
 """Incentives: the multitask problem, free riding, mutual monitoring, tournaments, payouts.
 
-Pure functions on arrays. People are rows; tasks and bonus components are columns.
+State (``Incentives``): each person's plan (time allocation, promise inflation), norms, beliefs
+about the bonus plan, what each component measures for them, the plan's targets, the current
+payout period's tallies and the bonuses paid. Functions on arrays; people are rows; tasks and
+bonus components are columns.
 
 Tasks (columns of an allocation): ``CORE`` (reps sell, ops deliver), ``QUALITY`` (reps document
 and scope realistically, ops review scoping with sales), ``HELP`` (hours given to the other
@@ -17,9 +20,15 @@ way towards it at each weekly review, so a new plan takes weeks to show.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from simulation.hours import DAYS_PER_YEAR
+
+#: Churn the plan's targets assume (the brief's ~15%): activation targets are bookings net of it.
+NOMINAL_CHURN = 0.15
 
 CORE, QUALITY, HELP, SLACK = range(4)
 TASKS = ("core", "quality", "help", "slack")
@@ -209,3 +218,167 @@ def component_payouts(
 ) -> np.ndarray:
     """Payout per person and formula component (IND, TEAM, COMP); SB is paid by tournament."""
     return weights[None, :3] * target_bonus[:, None] * np.clip(attainment, 0.0, cap)
+
+
+#: Where everyone starts before the first weekly review (core, quality, help, slack).
+INITIAL_SHARES = (0.85, 0.06, 0.04, 0.05)
+
+
+@dataclass
+class Incentives:
+    """Plans, beliefs and pay of every person (rows: reps ``0..R-1``, then ops)."""
+
+    is_rep: np.ndarray
+    norms: np.ndarray  # intrinsic return of an hour on each task
+    honesty: np.ndarray  # intrinsic cost of inflating a promise
+    shares: np.ndarray  # current time allocation over TASKS
+    promise: np.ndarray  # promise inflation (reps; 0 = honest scope)
+    reference_returns: np.ndarray  # returns under the reference plan (budget rule anchor)
+    beliefs: np.ndarray  # perceived value of each bonus component
+    kpi_kind: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64))
+    attrib: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    target_bookings: float = 0.0  # per rep per working day
+    target_activated: float = 0.0  # per rep per working day
+    target_delivery: float = 0.0  # delivery hours per ops person per working day
+    target_bonus: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per person per day
+    period_days: int = 0  # working days in the current payout period
+    period_bookings: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per rep
+    period_activated: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per rep
+    period_delivery: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per ops person
+    period_help: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per person
+    payouts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # booked, by COMPONENTS
+
+
+def new(rng: np.random.Generator, s: Any, is_rep: np.ndarray, reference: Any) -> Incentives:
+    """Draw norms and honesty (stream ``people``); everyone starts on ``INITIAL_SHARES``.
+
+    ``reference`` is the reference scenario (100% individual pay, default pool) whose returns
+    anchor the budget choice rule, the same for every scenario.
+    """
+    b, N = s.behaviour, len(is_rep)
+    R = int(is_rep.sum())
+    norms = np.zeros((N, 4))
+    norms[:, CORE] = b.norm_core
+    norms[:, QUALITY] = np.maximum(0.0, rng.normal(b.norm_quality, b.norm_sd, N))
+    norms[:, HELP] = np.maximum(0.0, rng.normal(b.norm_help, b.norm_sd, N))
+    norms[:, SLACK] = b.slack_value
+    honesty = np.maximum(0.0, rng.normal(b.honesty_norm, b.norm_sd, N))
+    pull = bonus_scale(reference)
+    rb = reference.behaviour
+    return Incentives(
+        is_rep=is_rep,
+        norms=norms,
+        honesty=honesty,
+        shares=np.tile(INITIAL_SHARES, (N, 1)),
+        promise=np.zeros(N),
+        reference_returns=np.array([rb.norm_core + pull, rb.norm_quality, rb.norm_help, 0.0]),
+        beliefs=np.tile(np.array(s.incentives.weights.as_array()), (N, 1)),
+        target_bonus=np.zeros(N),
+        period_bookings=np.zeros(R),
+        period_activated=np.zeros(R),
+        period_delivery=np.zeros(N - R),
+        period_help=np.zeros(N),
+        payouts=np.zeros((N, 4)),
+    )
+
+
+def measure(state: Incentives, s: Any, team_size_of: np.ndarray, cross_functional: bool) -> None:
+    """What each component measures for each person and how much they can move it."""
+    is_rep, N = state.is_rep, len(state.is_rep)
+    kind = np.empty((N, 4), dtype=np.int64)
+    ind_rep = KPI_ACTIVATED if s.incentives.rep_measure == "activation" else KPI_BOOKINGS
+    kind[:, IND] = np.where(is_rep, ind_rep, KPI_DELIVERY)
+    if cross_functional:
+        kind[:, TEAM] = KPI_ACTIVATED
+    else:
+        kind[:, TEAM] = np.where(is_rep, KPI_BOOKINGS, KPI_DELIVERY)
+    kind[:, COMP] = KPI_ACTIVATED
+    kind[:, SB] = KPI_HELP
+    state.kpi_kind = kind
+    b = s.behaviour
+    state.attrib = attribution(
+        team_size_of, N, s.incentives.silo_buster_noise, b.peer_monitoring, b.visibility_size
+    )
+
+
+def set_targets(state: Incentives, s: Any) -> None:
+    """Plan targets per working day, from the plan's nominal expectations (ODD.md)."""
+    m = s.market
+    R = len(state.period_bookings)
+    n_ops = len(state.is_rep) - R
+    state.target_bookings = m.leads_per_rep_day * m.win_base * m.deal_value
+    state.target_activated = state.target_bookings * (1.0 - NOMINAL_CHURN)
+    deals_per_day = R * state.target_activated / m.deal_value
+    state.target_delivery = deals_per_day * m.implementation_hours / n_ops
+    salary = np.where(state.is_rep, s.org.rep_salary, s.org.ops_salary)
+    state.target_bonus = s.incentives.bonus_pool * salary / DAYS_PER_YEAR
+
+
+def payout_due(state: Incentives, day: int, period: int) -> bool:
+    """A payout falls on measured days that are multiples of ``period`` (warm-up aligned)."""
+    return bool(state.period_days) and day % period == 0
+
+
+def pay_period(state: Incentives, s: Any, team: np.ndarray, n_teams: int, cross_functional: bool,
+               z: np.ndarray, booked: bool) -> None:  # fmt: skip
+    """Pay the period just ended and update beliefs; ``z``: judging noise for the tournament.
+
+    Targets scale with the days in the period, so the last, partial period is paid pro rata.
+    A KPI whose target is 0 (no leads, no bonus) attains 0. Only ``booked`` periods (in the
+    measured window) count towards ``payouts``.
+    """
+    days = float(state.period_days)
+    w = np.array(s.incentives.weights.as_array())
+    target_bonus = state.target_bonus * days
+    att = _attainment(state, s, team, n_teams, cross_functional, days)
+    pay = np.zeros((len(team), 4))
+    pay[:, :3] = component_payouts(w, target_bonus, att, s.incentives.payout_cap)
+    pool = w[SB] * target_bonus.sum()
+    pay[:, SB] = tournament_awards(
+        state.period_help, s.incentives.silo_buster_noise, s.incentives.silo_buster_winners,
+        pool, z,
+    )  # fmt: skip
+    # beliefs: realised value of each component relative to the at-target bonus
+    realised = attain(pay, np.broadcast_to(target_bonus[:, None], pay.shape))
+    state.beliefs += s.behaviour.belief_rate * (realised - state.beliefs)
+    if booked:
+        state.payouts += pay
+    state.period_days = 0
+    for tally in (state.period_bookings, state.period_activated, state.period_delivery,
+                  state.period_help):  # fmt: skip
+        tally[:] = 0.0
+
+
+def _attainment(state: Incentives, s: Any, team: np.ndarray, n_teams: int,
+                cross_functional: bool, days: float) -> np.ndarray:  # fmt: skip
+    """Attainment of the individual, team and company KPIs per person over the period."""
+    R, N = len(state.period_bookings), len(team)
+    t_book = state.target_bookings * days
+    t_act = state.target_activated * days
+    t_deliv = state.target_delivery * days
+    bookings, activated = state.period_bookings, state.period_activated
+    delivery = state.period_delivery
+    on_activation = s.incentives.rep_measure == "activation"
+    att = np.zeros((N, 3))
+    att[:R, IND] = attain(
+        activated if on_activation else bookings, t_act if on_activation else t_book
+    )
+    att[R:, IND] = attain(delivery, t_deliv)
+    reps_team = np.bincount(team[:R], minlength=n_teams).astype(float)
+    if cross_functional:
+        act_team = np.bincount(team[:R], weights=activated, minlength=n_teams)
+        att[:, TEAM] = attain(act_team[team], reps_team[team] * t_act)
+    else:
+        book_team = np.bincount(team[:R], weights=bookings, minlength=n_teams)
+        deliv_team = np.bincount(team[R:], weights=delivery, minlength=n_teams)
+        ops_team = np.bincount(team[R:], minlength=n_teams).astype(float)
+        att[:R, TEAM] = attain(book_team[team[:R]], reps_team[team[:R]] * t_book)
+        att[R:, TEAM] = attain(deliv_team[team[R:]], ops_team[team[R:]] * t_deliv)
+    att[:, COMP] = attain(np.full(N, activated.sum()), np.full(N, R * t_act))
+    return att
+
+
+def attain(actual: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Actual over target, 0 where there is no target."""
+    t = np.asarray(target, dtype=float)
+    return np.divide(actual, t, out=np.zeros(np.shape(actual)), where=t > 0)

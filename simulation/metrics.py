@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from simulation.deals import ACTIVATED, CHURNED, HANDOVER, LOST, STAGE_NAMES
+from simulation.hours import DAYS_PER_MONTH, DAYS_PER_YEAR, HC, HOURS_PER_DAY, LOSS_COLUMNS
 from simulation.incentives import COMPONENTS
 
-if TYPE_CHECKING:
-    from simulation.model import FrictionModel
+#: A FrictionModel (not imported here: the model imports this module, never the reverse).
+FrictionModel = Any
 
-HOURS_PER_DAY = 8.0  # paid hours per person per working day (MODEL.md)
-DAYS_PER_YEAR = 250.0  # working days per year
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
-NOMINAL_CHURN = 0.15  # churn the plan's targets assume (the brief's ~15%)
-CHAMPION_BYPASS_DAYS = (
-    5.0  # a deal skips champions if joining their queue would exceed this many days
-)
 CA_COMPLETENESS = 0.7  # a package counts as complete & accurate at or above this completeness
 
 
@@ -91,8 +85,6 @@ STAGE_BOUNDS = {
 
 def compute_kpis(m: FrictionModel) -> dict[str, float]:
     """All KPIs of a finished run (measured window only)."""
-    from simulation.model import HC, LOSS_COLUMNS
-
     d = m.deals
     w0 = m.warmup
     end = m.total_days

@@ -98,8 +98,8 @@ def test_check_flag_reports_stale_and_fresh(tmp_path: Path, capsys) -> None:
 # ------------------------------------------------------------------------------------------
 
 MODULES = (
-    "agents", "churn", "coaching", "comms", "config", "deals", "handover", "incentives",
-    "information", "metrics", "model", "queueing", "streams",
+    "agents", "churn", "coaching", "comms", "config", "deals", "handover", "hours", "incentives",
+    "information", "metrics", "model", "queueing", "selling", "streams", "structure",
 )  # fmt: skip
 
 

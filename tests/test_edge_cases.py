@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from simulation import incentives as inc
+from simulation import structure
 from simulation.config import Scenario
 from simulation.model import FrictionModel
 
@@ -93,6 +94,6 @@ def test_post_mortems_spread_over_the_queue_ops(kind: str, size: int) -> None:
 
     gone = np.flatnonzero(m.deals.stage[: m.deals.n] == CHURNED)
     assert len(gone) > 5
-    chosen = m._ops_for(gone)
+    chosen = structure.ops_for(m.org, m.deals.queue[gone], gone)
     assert (m.ops_queue[chosen - m.R] == m.deals.queue[gone]).all(), "ops outside the queue"
     assert len(np.unique(chosen)) > 1, "post-mortems always land on the same ops person"

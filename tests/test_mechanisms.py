@@ -366,7 +366,7 @@ def test_scarce_translation_champions_become_a_bottleneck() -> None:
     """Four champions with 0.5 h/day each cannot keep up with the questions; 8 h/day can.
 
     Note the model lets questions bypass champions whose backlog exceeds
-    ``metrics.CHAMPION_BYPASS_DAYS``, so with *vanishing* hours (e.g. 0.05 h/day) nothing is
+    ``information.CHAMPION_BYPASS_DAYS``, so with *vanishing* hours (e.g. 0.05 h/day) nothing is
     translated and nothing waits: the bottleneck shows when capacity is short but not absent.
     """
     ample = {"info.translation_champions": 4, "info.champion_hours_per_day": 8.0}
