@@ -12,7 +12,9 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import stats
 
-__all__ = ["summarise"]
+__all__ = ["MAX_SUGGESTED_REPS", "summarise"]
+
+MAX_SUGGESTED_REPS = 1000  # replications beyond which a gap is too small to matter or to measure
 
 
 def summarise(

@@ -17,7 +17,7 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import RegularPolygon
 
 from simulation.compare import certainty, format_kpi_value, is_share
+from simulation.diagnosis import effects_frame
 from simulation.metrics import KPI, KPIS, MISSION
 from simulation.tables import format_number, format_value, number_style
 
@@ -475,6 +476,13 @@ def tornado(effects: pd.DataFrame, rank_kpi: str, title: str) -> Chart:
     return difference_panels(
         effects, panels, order, title, "tornado", "the starting point", bars=True
     )
+
+
+def write_tornado(d: Mapping[str, Any], folder: Path) -> list[Path]:
+    """Save the tornado chart of a diagnosis's ranking KPI in ``folder`` (PNG and SVG)."""
+    title = f"Each playbook lever alone against '{d['scenario']}'"
+    chart = tornado(effects_frame(d), d["rank_by"], title)
+    return save_chart(chart, folder, formats=("png", "svg"))
 
 
 # --------------------------------------------------------------------------------------------

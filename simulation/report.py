@@ -30,6 +30,8 @@ from simulation import charts
 from simulation.compare import format_kpi_value
 from simulation.config import Scenario, get_dotted, lever_table, same_value
 from simulation.design import WEIGHT_KEYS
+from simulation.diagnosis import effects_frame
+from simulation.levers import CURRENT
 from simulation.metrics import HEADLINE, KPIS, payout_columns, stage_columns
 from simulation.results import (
     Results,
@@ -40,6 +42,7 @@ from simulation.results import (
     paired_differences,
 )
 from simulation.tables import format_value, json_ready
+from simulation.words import headline_text
 
 __all__ = [
     "FORMATS",
@@ -330,16 +333,12 @@ def _display_names(diagnosis: dict[str, Any] | None) -> dict[str, str]:
     """Plain names of a diagnosis's plans (its results folder labels them by key)."""
     if diagnosis is None:
         return {}
-    from simulation.diagnose import CURRENT
-
     names = {lv["lever"]: lv["label"] for lv in diagnosis["levers"]}
     names[CURRENT] = f"current set-up ({diagnosis.get('scenario', CURRENT)})"
     return names
 
 
 def _tornado(diagnosis: dict[str, Any]) -> charts.Chart:
-    from simulation.diagnose import effects_frame, headline_text
-
     effects = effects_frame(diagnosis)
     rank = diagnosis["rank_by"]
     return charts.tornado(effects, rank, diagnosis.get("headline") or headline_text(diagnosis))

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.design import WEIGHT_KEYS
+from simulation.design import WEIGHT_KEYS, slug
 from simulation.metrics import KPIS
 from simulation.tables import as_float, format_value
 
@@ -21,14 +21,28 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "RESULTS",
     "Results",
     "ResultsError",
     "comparison",
     "describe_point",
+    "finish_comparison",
     "load_results",
     "mix_label",
     "paired_differences",
+    "results_folder",
+    "save_comparison",
 ]
+
+RESULTS = Path("results")  # default parent of results folders
+
+
+def results_folder(out: str | Path | None, name: str, max_len: int = 60) -> Path:
+    """``out`` when given, else the default folder of every command: ``results/<slug of name>``.
+
+    ``max_len`` bounds the folder name in bytes (see :func:`simulation.design.slug`).
+    """
+    return Path(out) if out else RESULTS / slug(name, max_len)
 
 
 class ResultsError(ValueError):
@@ -252,3 +266,17 @@ def paired_differences(
             d = paired_difference(base.to_numpy(), table[p].to_numpy(), KPIS[name].better)
             rows.append({"point": p, "label": results.labels[p], "kpi": name, **d})
     return pd.DataFrame(rows)
+
+
+def finish_comparison(folder: Path) -> dict[str, Any]:
+    """Compute a finished compare folder's paired comparison and save ``comparison.json``."""
+    return save_comparison(load_results(folder))
+
+
+def save_comparison(results: Results) -> dict[str, Any]:
+    """The paired comparison of an open compare folder, saved as its ``comparison.json``."""
+    from simulation.store import write_json
+
+    result = comparison(results)
+    write_json(results.path / "comparison.json", result)
+    return result
