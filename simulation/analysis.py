@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["MAX_SUGGESTED_REPS", "summarise"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["MAX_SUGGESTED_REPS", "row_interval", "summarise"]
 
 MAX_SUGGESTED_REPS = 1000  # replications beyond which a gap is too small to matter or to measure
 
@@ -48,3 +52,18 @@ def summarise(
     half = float(stats.t.ppf(0.5 + confidence / 2, df=arr.size - 1)) * sem
     lo, hi = bounds
     return {"mean": mean, "ci_low": max(mean - half, lo), "ci_high": min(mean + half, hi)}
+
+
+def row_interval(
+    table: pd.DataFrame, confidence: float = 0.95
+) -> tuple[pd.Series, pd.Series | None]:
+    """Mean of each row over its columns (replications) and the half-width of the row's
+    two-sided Student-t confidence interval; the half-width is ``None`` with one column (no
+    spread to estimate). A daily chart's band is ``mean - half`` to ``mean + half``.
+    """
+    n = table.shape[1]
+    mean = table.mean(axis=1)
+    if n < 2:
+        return mean, None
+    t = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
+    return mean, t * table.std(axis=1, ddof=1) / math.sqrt(n)

@@ -32,10 +32,18 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import RegularPolygon
 
-from simulation.compare import certainty, format_kpi_value, is_share
+from simulation.analysis import row_interval
 from simulation.diagnosis import effects_frame
-from simulation.metrics import KPI, KPIS, MISSION
+from simulation.metrics import KPI, KPIS
 from simulation.tables import format_number, format_value, number_style
+from simulation.words import (
+    certainty,
+    change_phrase,
+    comparison_headline,
+    format_kpi_value,
+    is_share,
+    join_words,
+)
 
 __all__ = [
     "BETTER",
@@ -390,78 +398,6 @@ def kpi_comparison(
     return difference_panels(diffs, kpis, order, title, "kpi_comparison", reference)
 
 
-#: The order a headline names the mission KPIs in: churn first, the handover being the news.
-CHANGE_ORDER = ("handover_churn", "productivity_loss", "throughput")
-
-
-def comparison_headline(diffs: pd.DataFrame, reference: str) -> str:
-    """The finding of a comparison in one line, about the plan a board would look at first:
-    the most clear gains on the mission's three KPIs and, among those, the mildest worst
-    side effect (so a plan that cuts churn by giving up a quarter of the sales does not lead).
-    What it does to them is said good news first, then the price."""
-    plans = list(dict.fromkeys(diffs["label"]))
-    if not plans:
-        return f"Each plan against {reference}"
-
-    def score(label: str) -> tuple[int, float]:
-        rows = diffs[(diffs["label"] == label) & diffs["kpi"].isin(MISSION)].dropna(
-            subset=["diff", "relative"]
-        )
-        gains = sum(certainty(p)[1] == "better" for p in rows["p_better"])
-        sign = rows["kpi"].map(lambda k: -1.0 if KPIS[k].better == "lower" else 1.0)
-        worst = float((sign * rows["relative"]).min()) if len(rows) else -math.inf
-        return gains, worst
-
-    label = max(plans, key=score)
-    return f"{label} against {reference}: " + change_phrase(diffs[diffs["label"] == label])
-
-
-def change_phrase(rows: pd.DataFrame, kpis: Sequence[str] = CHANGE_ORDER) -> str:
-    """'cuts churn at handover by 4.8 points and productivity loss by 11.0 points, but lowers
-    throughput by 1.78 activations/month' from one plan's paired differences; changes with
-    under 80% certainty either way are reported as no clear change."""
-    good: dict[str, list[str]] = {}
-    bad: dict[str, list[str]] = {}
-    unclear = []
-    for name in kpis:
-        row = rows[rows["kpi"] == name]
-        if row.empty or pd.isna(row["diff"].iloc[0]):
-            continue
-        r = row.iloc[0]
-        kpi = KPIS[name]
-        _, direction = certainty(r["p_better"])
-        if direction not in ("better", "worse"):
-            unclear.append(kpi.label.lower())
-            continue
-        down = r["diff"] < 0
-        verb = (
-            ("cuts" if down else "raises")
-            if kpi.better == "lower"
-            else ("lowers" if down else "raises")
-        )
-        target = good if direction == "better" else bad
-        target.setdefault(verb, []).append(f"{kpi.label.lower()} by {_amount(kpi, abs(r['diff']))}")
-    said = [f"{verb} {join_words(items)}" for verb, items in good.items()]
-    if bad:
-        said.append(
-            ("but " if said else "") + "; ".join(f"{v} {join_words(i)}" for v, i in bad.items())
-        )
-    text = ", ".join(said)
-    if unclear:
-        text += ("; " if text else "") + f"no clear change in {join_words(unclear)}"
-    return text or "no clear change"
-
-
-def join_words(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _amount(kpi: KPI, value: float) -> str:
-    """A size of change in words: '4.8 points', '1.78 activations/month', '3.2M/year'."""
-    return format_kpi_value(kpi, value, diff=True).removeprefix("+")
-
-
 def tornado(effects: pd.DataFrame, rank_kpi: str, title: str) -> Chart:
     """Each lever alone against the starting point, biggest effect on ``rank_kpi`` on top.
 
@@ -511,8 +447,6 @@ def time_series(
     ``daily`` holds the stored daily series (``point, replication, day, <series>``); days
     before 0 are the warm-up and are not shown.
     """
-    from scipy import stats
-
     data = daily[(daily["day"] >= 0) & daily["point"].isin(list(labels))]
     colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(labels)}
     with theme():
@@ -525,10 +459,8 @@ def time_series(
                     * k
                 )
                 sub = sub.rolling(SMOOTH_DAYS, min_periods=1).mean()
-                n = sub.shape[1]
-                mean = sub.mean(axis=1)
-                if n > 1:
-                    half = stats.t.ppf(0.975, n - 1) * sub.std(axis=1, ddof=1) / math.sqrt(n)
+                mean, half = row_interval(sub)
+                if half is not None:
                     ax.fill_between(
                         sub.index, mean - half, mean + half, color=colours[p], alpha=0.18, lw=0
                     )

@@ -375,9 +375,9 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
     """What a sweep produced: size, time, where, and the best and worst design point per KPI."""
     import pyarrow.parquet as pq
 
-    from simulation.compare import format_kpi_value
     from simulation.metrics import HEADLINE
     from simulation.results import describe_point
+    from simulation.words import format_kpi_value
 
     kpis = kpi_registry()
     lines = [
@@ -448,7 +448,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def render_compare(result: dict[str, Any]) -> str:
     """Tables of paired differences against the first scenario, then the verdict lines."""
-    from simulation.compare import format_kpi_value, table_unit
+    from simulation.words import format_kpi_value, table_unit
 
     kpis = kpi_registry()
     base = result["baseline"]
@@ -523,9 +523,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def render_diagnosis(d: Mapping[str, Any]) -> str:
     """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
-    from simulation.compare import format_kpi_value, table_unit
     from simulation.diagnosis import TRADE_OFF
     from simulation.metrics import KPIS, MISSION
+    from simulation.words import format_kpi_value, table_unit
 
     rank_by = d["rank_by"]
     kpi = KPIS[rank_by]

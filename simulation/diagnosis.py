@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulation.analysis import MAX_SUGGESTED_REPS
-from simulation.compare import certainty, paired_difference
+from simulation.compare import paired_difference
 from simulation.config import Scenario, get_dotted, same_value
 from simulation.design import Design, compare_design, slug
 from simulation.levers import (
@@ -52,7 +52,7 @@ from simulation.metrics import KPI, KPIS, MISSION
 from simulation.results import load_results, paired_differences, results_folder, save_comparison
 from simulation.store import write_json
 from simulation.tables import format_value
-from simulation.words import headline_text, verdict_text
+from simulation.words import certainty, headline_text, verdict_text
 
 if TYPE_CHECKING:
     import pandas as pd

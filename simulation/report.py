@@ -27,7 +27,6 @@ from typing import Any
 import pandas as pd
 
 from simulation import charts
-from simulation.compare import format_kpi_value
 from simulation.config import Scenario, get_dotted, lever_table, same_value
 from simulation.design import WEIGHT_KEYS
 from simulation.diagnosis import effects_frame
@@ -42,7 +41,13 @@ from simulation.results import (
     paired_differences,
 )
 from simulation.tables import format_value, json_ready
-from simulation.words import headline_text
+from simulation.words import (
+    change_phrase,
+    format_kpi_value,
+    headline_text,
+    join_words,
+    verdict,
+)
 
 __all__ = [
     "FORMATS",
@@ -443,8 +448,8 @@ def _frontier(results: Results, labels: dict[int, str], reference: int | None) -
             )
         else:
             title = (
-                f"{name} is unbeaten for its bonus cost only on {charts.join_words(on)}; on "
-                f"{charts.join_words(off)} other plans cost less in bonus and do better"
+                f"{name} is unbeaten for its bonus cost only on {join_words(on)}; on "
+                f"{join_words(off)} other plans cost less in bonus and do better"
             )
     else:
         title = "The plans no other plan beats on both bonus cost and the KPI"
@@ -506,8 +511,6 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
              reference: int, today: int | None,
              labels: dict[int, str]) -> list[dict[str, Any]]:  # fmt: skip
     """Plain-language findings, each with the exact numbers it states."""
-    from simulation.compare import verdict
-
     items: list[dict[str, Any]] = []
     if diagnosis is not None:
         items.append({"text": diagnosis["verdict"], "points": [], "numbers": []})
@@ -520,7 +523,7 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
             rows = pd.DataFrame([{"kpi": k, **d[k]} for k in SUMMARY_KPIS])
             lines = [verdict(k, d[k], base, names[raw]) for k in SUMMARY_KPIS]
             items.append({
-                "text": f"{names[raw]} against {base}: {charts.change_phrase(rows)}.",
+                "text": f"{names[raw]} against {base}: {change_phrase(rows)}.",
                 # a diagnosis's verdict leads; one line per lever keeps the summary short
                 "points": [] if diagnosis is not None else lines,
                 "numbers": [{"plan": names[raw], "reference": base, "kpi": k, **d[k]}
@@ -569,8 +572,6 @@ def _sweep_summary(
             row = diffs[(diffs["point"] == best) & (diffs["kpi"] == name)]
             if not row.empty:
                 r = row.iloc[0].to_dict()
-                from simulation.compare import verdict
-
                 said = verdict(name, r, ref_label, labels[best]).split(": ", 1)[1]
                 text += f" On the same customers it is {said}"
                 numbers.append({"plan": labels[best], "reference": ref_label, "kpi": name,
@@ -583,8 +584,8 @@ def _sweep_summary(
         lead += " and ".join(
             x
             for x in (
-                f"the best design for {charts.join_words(good)}" if good else "",
-                f"the worst for {charts.join_words(bad)}" if bad else "",
+                f"the best design for {join_words(good)}" if good else "",
+                f"the worst for {join_words(bad)}" if bad else "",
             )
             if x
         ) or ("neither the best nor the worst design on any headline KPI")
