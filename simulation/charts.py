@@ -34,7 +34,8 @@ from matplotlib.patches import RegularPolygon
 
 from simulation.analysis import row_interval
 from simulation.diagnosis import effects_frame
-from simulation.metrics import KPI, KPIS
+from simulation.metrics import KPI, KPIS, PAY_COMPONENTS
+from simulation.store import atomic_write
 from simulation.tables import format_number, format_value, number_style
 from simulation.words import (
     certainty,
@@ -182,8 +183,6 @@ def figure_bytes(chart: Chart, fmt: str) -> bytes:
 
 def save_chart(chart: Chart, folder: Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
     """Write a chart as ``<folder>/<key>.<format>`` for each format; returns the paths."""
-    from simulation.store import atomic_write
-
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
@@ -937,8 +936,6 @@ def payouts(points: pd.DataFrame, labels: Sequence[str], title: str) -> Chart:
     """Annual bonus per person by role under each plan: the 10th-90th percentile range with the
     median (top), and the mean split by bonus component (bottom). Neutral colours: a payout is
     neither good nor bad, it is who gains and who loses."""
-    from simulation.metrics import PAY_COMPONENTS
-
     n = len(labels)
     y = np.arange(n)[::-1]
     with theme():

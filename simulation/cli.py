@@ -499,14 +499,10 @@ def render_compare(result: dict[str, Any]) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios on common random numbers and report paired differences against the first."""
-    from simulation.design import compare_design
-    from simulation.experiments import compare_folder, finish_comparison
+    from simulation.experiments import compare_folder, finish_comparison, plan_compare
 
     check_workers(args)
-    overrides = _overrides(args.set)
-    scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
-    sources = {f"scenario{i}": p for i, p in enumerate(args.scenarios)}
-    design = compare_design(scenarios, args.reps, args.seed, sources=sources)
+    design = plan_compare(args.scenarios, args.reps, args.seed, _overrides(args.set))
     check_request(args, design_request(args, design))
     out = compare_folder(args.out, design)
     summary = _execute(args, design, out, [PROG, "compare", *args.argv])

@@ -41,6 +41,7 @@ __all__ = [
     "diagnose",
     "execute",
     "finish_comparison",
+    "plan_compare",
     "save_comparison",
     "sweep",
     "sweep_folder",
@@ -121,12 +122,7 @@ def compare(
         The comparison (``friction compare --json``): summaries, paired differences, verdicts,
         per-run values, the seed and the results folder. Also saved as ``comparison.json``.
     """
-    loaded = [load_scenario(s, overrides) for s in scenarios]
-    sources = {
-        f"scenario{i}": str(s) for i, s in enumerate(scenarios) if not isinstance(s, Scenario)
-    }
-    design = compare_design(loaded, reps, seed, labels=list(labels) if labels else None,
-                            sources=sources)  # fmt: skip
+    design = plan_compare(scenarios, reps, seed, overrides, labels)
     folder = compare_folder(out, design)
     summary = execute(design, folder, workers=workers, resume=resume and _started(folder))
     if summary.failed:
@@ -134,6 +130,23 @@ def compare(
             f"{summary.failed} run(s) failed; tracebacks are in {folder / 'failures'}"
         )
     return finish_comparison(folder)
+
+
+def plan_compare(
+    scenarios: Sequence[str | Path | Scenario],
+    reps: int = 10,
+    seed: int = 1,
+    overrides: Mapping[str, Any] | None = None,
+    labels: Sequence[str] | None = None,
+) -> Design:
+    """The design of a comparison: every scenario loaded (with ``overrides``) on the same seeds;
+    scenario files are recorded as the design's sources."""
+    loaded = [load_scenario(s, overrides) for s in scenarios]
+    sources = {
+        f"scenario{i}": str(s) for i, s in enumerate(scenarios) if not isinstance(s, Scenario)
+    }
+    return compare_design(loaded, reps, seed, labels=list(labels) if labels else None,
+                          sources=sources)  # fmt: skip
 
 
 def compare_folder(out: str | Path | None, design: Design) -> Path:

@@ -40,6 +40,7 @@ from simulation.results import (
     mix_label,
     paired_differences,
 )
+from simulation.store import atomic_write, write_json
 from simulation.tables import format_value, json_ready
 from simulation.words import (
     change_phrase,
@@ -759,8 +760,6 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
         ResultsError: a file of the pack is in ``out`` and friction did not write it, or it
             was changed since (nothing is written then).
     """
-    from simulation.store import write_json
-
     files = render(report, out, formats)
     owned = _owned(out)
     for name in files:
@@ -854,8 +853,6 @@ def _sha256(data: bytes) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
-    from simulation.store import atomic_write
-
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, data)
     return path
