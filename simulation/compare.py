@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simulation.analysis import summarise
 from simulation.metrics import KPIS
-from simulation.runner import value_bounds
+from simulation.runner import summarise, value_bounds
 from simulation.words import (
     certainty,
     display_unit,

@@ -11,12 +11,12 @@ put a stand-in there (``monkeypatch.setattr(runner, "FrictionModel", ...)``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from simulation.analysis import summarise
 from simulation.config import Scenario
 from simulation.metrics import KPIS, STAGE_BOUNDS, payout_summary, stage_values
 from simulation.model import DAILY_SERIES, FrictionModel
@@ -28,6 +28,7 @@ __all__ = [
     "run_record",
     "run_replications",
     "spawned_seed",
+    "summarise",
     "value_bounds",
 ]
 
@@ -116,3 +117,36 @@ def value_bounds(name: str) -> tuple[float, float]:
 
 def _stage_bounds(metric: str) -> tuple[float, float]:
     return STAGE_BOUNDS.get(metric, (-math.inf, math.inf))
+
+
+def summarise(
+    values: Iterable[float],
+    confidence: float = 0.95,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> dict[str, float]:
+    """Mean and two-sided Student-t confidence interval of the mean.
+
+    ``bounds`` are the values the quantity can take (a share lies in [0, 1]); the interval is
+    clipped to them, so a few replications never report a negative churn rate.
+
+    NaN values are ignored: a KPI can be undefined in a run (for example lead time when no
+    customer was activated), and one such run should not erase the others. With a single value
+    the interval collapses to the mean (there is no spread to estimate); with no usable value
+    every field is NaN.
+
+    Returns:
+        ``{"mean": ..., "ci_low": ..., "ci_high": ...}`` as plain floats.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    arr = np.asarray(list(values), dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if arr.size == 0:
+        return {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    mean = float(arr.mean())
+    if arr.size == 1:
+        return {"mean": mean, "ci_low": mean, "ci_high": mean}
+    sem = float(arr.std(ddof=1)) / math.sqrt(arr.size)
+    half = float(stats.t.ppf(0.5 + confidence / 2, df=arr.size - 1)) * sem
+    lo, hi = bounds
+    return {"mean": mean, "ci_low": max(mean - half, lo), "ci_high": min(mean + half, hi)}

@@ -741,8 +741,7 @@ class ResultsStore:
 
     def _write_points(self) -> str:
         """Per design point: n, then mean / ci_low / ci_high of every value column."""
-        from simulation.analysis import summarise
-        from simulation.runner import value_bounds
+        from simulation.runner import summarise, value_bounds
 
         d = self.design
         table = pq.read_table(

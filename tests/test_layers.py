@@ -26,6 +26,40 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
     return found
 
 
+#: Each module's layer; a module imports only from its own layer or those before it.
+MODEL = (
+    "model", "agents", "metrics", "deals", "incentives", "churn", "coaching", "comms",
+    "handover", "information", "queueing", "streams",
+)  # fmt: skip
+LAYERS = {
+    **dict.fromkeys(("tables", "seeds"), 0),  # helpers with no simulation imports
+    **dict.fromkeys(("config", "loader", "levers"), 1),  # scenario
+    **dict.fromkeys(MODEL, 2),
+    **dict.fromkeys(("runner", "design", "execute", "store", "estimate"), 3),  # batch
+    **dict.fromkeys(("analysis", "compare", "results", "diagnosis", "words"), 4),  # analysis
+    **dict.fromkeys(("charts", "report"), 5),  # report
+    "experiments": 6,
+    **dict.fromkeys(("cli", "__main__"), 7),
+}
+#: Not layered: the package itself, and the old diagnose module that re-exports the layers.
+UNLAYERED = {"__init__", "diagnose"}
+
+
+def test_every_module_has_a_layer():
+    assert {p.stem for p in PACKAGE.glob("*.py")} - UNLAYERED == set(LAYERS)
+
+
+def test_modules_import_only_from_earlier_layers():
+    upward = [
+        f"{path.stem} ({LAYERS[path.stem]}) -> {module} ({LAYERS[module.split('.')[1]]})"
+        for path in PACKAGE.glob("*.py")
+        if path.stem in LAYERS
+        for module, _ in _imports(path)
+        if LAYERS.get(module.split(".")[1], -1) > LAYERS[path.stem]
+    ]
+    assert upward == []
+
+
 def test_validate_loads_neither_mesa_nor_scipy():
     code = (
         "import sys; from simulation.cli import main; "
