@@ -1,8 +1,8 @@
 """Run experiments from Python: the same comparisons, sweeps and diagnoses as the CLI.
 
-Notebooks and scripts use these; ``friction compare`` and ``friction sweep`` call them too, so a
-folder written here is the same, to the byte, as one the CLI writes. Every function writes a
-results folder (see :mod:`simulation.store`) and returns what it ran::
+Notebooks and scripts use these; ``friction compare``, ``sweep`` and ``diagnose`` call them
+too, so a folder written here is the same, to the byte, as one the CLI writes. Every function
+writes a results folder (see :mod:`simulation.store`) and returns what it ran::
 
     from simulation.experiments import compare
     result = compare(["scenarios/baseline.yaml", "scenarios/blended_40_30_20_10.yaml"], reps=10)
