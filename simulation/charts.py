@@ -34,9 +34,9 @@ from matplotlib.patches import RegularPolygon
 
 from simulation.analysis import row_interval
 from simulation.diagnosis import effects_frame
+from simulation.formats import format_number, format_value, number_style
 from simulation.metrics import KPI, KPIS, PAY_COMPONENTS
 from simulation.store import atomic_write
-from simulation.tables import format_number, format_value, number_style
 from simulation.words import (
     certainty,
     change_phrase,

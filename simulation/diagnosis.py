@@ -36,6 +36,7 @@ from simulation.analysis import MAX_SUGGESTED_REPS
 from simulation.compare import paired_difference
 from simulation.config import Scenario, get_dotted, same_value
 from simulation.design import Design, compare_design, slug
+from simulation.formats import format_value
 from simulation.levers import (
     CURRENT,
     DEFAULT_RANK,
@@ -51,7 +52,6 @@ from simulation.loader import ScenarioError, load_scenario
 from simulation.metrics import KPI, KPIS, MISSION
 from simulation.results import load_results, paired_differences, results_folder, save_comparison
 from simulation.store import write_json
-from simulation.tables import format_value
 from simulation.words import certainty, headline_text, verdict_text
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulation.config import Scenario, get_dotted, same_value, with_changes
-from simulation.tables import format_value
+from simulation.formats import format_value
 
 __all__ = [
     "CURRENT",

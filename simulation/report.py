@@ -30,6 +30,7 @@ from simulation import charts
 from simulation.config import Scenario, get_dotted, lever_table, same_value
 from simulation.design import WEIGHT_KEYS
 from simulation.diagnosis import effects_frame
+from simulation.formats import format_value, json_ready
 from simulation.levers import CURRENT
 from simulation.metrics import HEADLINE, KPIS, payout_columns, stage_columns
 from simulation.results import (
@@ -41,7 +42,6 @@ from simulation.results import (
     paired_differences,
 )
 from simulation.store import atomic_write, write_json
-from simulation.tables import format_value, json_ready
 from simulation.words import (
     change_phrase,
     format_kpi_value,

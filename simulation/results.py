@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from simulation.compare import compare_values, paired_difference
 from simulation.config import set_dotted
 from simulation.design import WEIGHT_KEYS, SweepError, slug
+from simulation.formats import as_float, format_value
 from simulation.metrics import KPIS
 from simulation.store import open_finished, read_checked, write_json
-from simulation.tables import as_float, format_value
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -50,8 +50,8 @@ import pyarrow.parquet as pq
 
 from simulation.config import get_dotted
 from simulation.design import Design, SweepError, design_from_config, run_seed
+from simulation.formats import json_ready
 from simulation.loader import canonical_hash
-from simulation.tables import json_ready
 
 __all__ = [
     "FORMAT",

@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from simulation.analysis import MAX_SUGGESTED_REPS
+from simulation.formats import format_number, number_style
 from simulation.levers import CURRENT, LEVER_BY_KEY, Lever
 from simulation.metrics import KPI, KPIS, MISSION
-from simulation.tables import format_number, number_style
 
 __all__ = [
     "CERTAINTY",

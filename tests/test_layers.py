@@ -32,14 +32,14 @@ MODEL = (
     "handover", "information", "queueing", "streams",
 )  # fmt: skip
 LAYERS = {
-    **dict.fromkeys(("tables", "seeds"), 0),  # helpers with no simulation imports
+    **dict.fromkeys(("formats", "seeds"), 0),  # helpers with no simulation imports
     **dict.fromkeys(("config", "loader", "levers"), 1),  # scenario
     **dict.fromkeys(MODEL, 2),
     **dict.fromkeys(("runner", "design", "execute", "store", "estimate"), 3),  # batch
     **dict.fromkeys(("analysis", "compare", "results", "diagnosis", "words"), 4),  # analysis
     **dict.fromkeys(("charts", "report"), 5),  # report
     "experiments": 6,
-    **dict.fromkeys(("cli", "__main__"), 7),
+    **dict.fromkeys(("cli", "tables", "__main__"), 7),  # command line and terminal tables
 }
 #: Not layered: the package itself, and the old diagnose module that re-exports the layers.
 UNLAYERED = {"__init__", "diagnose"}

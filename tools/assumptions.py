@@ -25,7 +25,7 @@ from pathlib import Path
 
 from simulation import coaching, config, incentives, metrics
 from simulation import model as model_module
-from simulation.tables import format_value
+from simulation.formats import format_value
 
 __all__ = [
     "CALIBRATED",
