@@ -7,7 +7,7 @@ Public API::
     model.kpis          # every KPI of the run (see simulation.metrics.KPIS)
 
 The commands as functions, each writing a results folder like the CLI:
-``simulation.experiments.compare`` and ``sweep``, ``simulation.diagnose.diagnose``,
+``simulation.experiments.compare``, ``sweep`` and ``diagnose``,
 ``simulation.report.build_report``; ``simulation.results.load_results`` reads a folder back and
 ``simulation.charts`` draws from it.
 

@@ -17,7 +17,7 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +32,19 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import RegularPolygon
 
-from simulation.compare import certainty, format_kpi_value, is_share
-from simulation.metrics import KPI, KPIS, MISSION
-from simulation.tables import format_number, format_value, number_style
+from simulation.analysis import row_interval
+from simulation.diagnosis import effects_frame
+from simulation.formats import format_number, format_value, number_style
+from simulation.metrics import KPI, KPIS, PAY_COMPONENTS
+from simulation.store import atomic_write
+from simulation.words import (
+    certainty,
+    change_phrase,
+    comparison_headline,
+    format_kpi_value,
+    is_share,
+    join_words,
+)
 
 __all__ = [
     "BETTER",
@@ -173,8 +183,6 @@ def figure_bytes(chart: Chart, fmt: str) -> bytes:
 
 def save_chart(chart: Chart, folder: Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
     """Write a chart as ``<folder>/<key>.<format>`` for each format; returns the paths."""
-    from simulation.store import atomic_write
-
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
@@ -389,78 +397,6 @@ def kpi_comparison(
     return difference_panels(diffs, kpis, order, title, "kpi_comparison", reference)
 
 
-#: The order a headline names the mission KPIs in: churn first, the handover being the news.
-CHANGE_ORDER = ("handover_churn", "productivity_loss", "throughput")
-
-
-def comparison_headline(diffs: pd.DataFrame, reference: str) -> str:
-    """The finding of a comparison in one line, about the plan a board would look at first:
-    the most clear gains on the mission's three KPIs and, among those, the mildest worst
-    side effect (so a plan that cuts churn by giving up a quarter of the sales does not lead).
-    What it does to them is said good news first, then the price."""
-    plans = list(dict.fromkeys(diffs["label"]))
-    if not plans:
-        return f"Each plan against {reference}"
-
-    def score(label: str) -> tuple[int, float]:
-        rows = diffs[(diffs["label"] == label) & diffs["kpi"].isin(MISSION)].dropna(
-            subset=["diff", "relative"]
-        )
-        gains = sum(certainty(p)[1] == "better" for p in rows["p_better"])
-        sign = rows["kpi"].map(lambda k: -1.0 if KPIS[k].better == "lower" else 1.0)
-        worst = float((sign * rows["relative"]).min()) if len(rows) else -math.inf
-        return gains, worst
-
-    label = max(plans, key=score)
-    return f"{label} against {reference}: " + change_phrase(diffs[diffs["label"] == label])
-
-
-def change_phrase(rows: pd.DataFrame, kpis: Sequence[str] = CHANGE_ORDER) -> str:
-    """'cuts churn at handover by 4.8 points and productivity loss by 11.0 points, but lowers
-    throughput by 1.78 activations/month' from one plan's paired differences; changes with
-    under 80% certainty either way are reported as no clear change."""
-    good: dict[str, list[str]] = {}
-    bad: dict[str, list[str]] = {}
-    unclear = []
-    for name in kpis:
-        row = rows[rows["kpi"] == name]
-        if row.empty or pd.isna(row["diff"].iloc[0]):
-            continue
-        r = row.iloc[0]
-        kpi = KPIS[name]
-        _, direction = certainty(r["p_better"])
-        if direction not in ("better", "worse"):
-            unclear.append(kpi.label.lower())
-            continue
-        down = r["diff"] < 0
-        verb = (
-            ("cuts" if down else "raises")
-            if kpi.better == "lower"
-            else ("lowers" if down else "raises")
-        )
-        target = good if direction == "better" else bad
-        target.setdefault(verb, []).append(f"{kpi.label.lower()} by {_amount(kpi, abs(r['diff']))}")
-    said = [f"{verb} {join_words(items)}" for verb, items in good.items()]
-    if bad:
-        said.append(
-            ("but " if said else "") + "; ".join(f"{v} {join_words(i)}" for v, i in bad.items())
-        )
-    text = ", ".join(said)
-    if unclear:
-        text += ("; " if text else "") + f"no clear change in {join_words(unclear)}"
-    return text or "no clear change"
-
-
-def join_words(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _amount(kpi: KPI, value: float) -> str:
-    """A size of change in words: '4.8 points', '1.78 activations/month', '3.2M/year'."""
-    return format_kpi_value(kpi, value, diff=True).removeprefix("+")
-
-
 def tornado(effects: pd.DataFrame, rank_kpi: str, title: str) -> Chart:
     """Each lever alone against the starting point, biggest effect on ``rank_kpi`` on top.
 
@@ -475,6 +411,13 @@ def tornado(effects: pd.DataFrame, rank_kpi: str, title: str) -> Chart:
     return difference_panels(
         effects, panels, order, title, "tornado", "the starting point", bars=True
     )
+
+
+def write_tornado(d: Mapping[str, Any], folder: Path) -> list[Path]:
+    """Save the tornado chart of a diagnosis's ranking KPI in ``folder`` (PNG and SVG)."""
+    title = f"Each playbook lever alone against '{d['scenario']}'"
+    chart = tornado(effects_frame(d), d["rank_by"], title)
+    return save_chart(chart, folder, formats=("png", "svg"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -503,8 +446,6 @@ def time_series(
     ``daily`` holds the stored daily series (``point, replication, day, <series>``); days
     before 0 are the warm-up and are not shown.
     """
-    from scipy import stats
-
     data = daily[(daily["day"] >= 0) & daily["point"].isin(list(labels))]
     colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(labels)}
     with theme():
@@ -517,10 +458,8 @@ def time_series(
                     * k
                 )
                 sub = sub.rolling(SMOOTH_DAYS, min_periods=1).mean()
-                n = sub.shape[1]
-                mean = sub.mean(axis=1)
-                if n > 1:
-                    half = stats.t.ppf(0.975, n - 1) * sub.std(axis=1, ddof=1) / math.sqrt(n)
+                mean, half = row_interval(sub)
+                if half is not None:
                     ax.fill_between(
                         sub.index, mean - half, mean + half, color=colours[p], alpha=0.18, lw=0
                     )
@@ -997,8 +936,6 @@ def payouts(points: pd.DataFrame, labels: Sequence[str], title: str) -> Chart:
     """Annual bonus per person by role under each plan: the 10th-90th percentile range with the
     median (top), and the mean split by bonus component (bottom). Neutral colours: a payout is
     neither good nor bad, it is who gains and who loses."""
-    from simulation.metrics import PAY_COMPONENTS
-
     n = len(labels)
     y = np.arange(n)[::-1]
     with theme():

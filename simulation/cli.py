@@ -16,18 +16,18 @@ import signal
 import sys
 import textwrap
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 from simulation.config import Scenario, get_dotted, lever_keys, lever_table
 from simulation.design import SweepAborted
-from simulation.experiments import RESULTS
+from simulation.levers import DEFAULT_RANK
 from simulation.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
-from simulation.results import ResultsError, describe_point
 from simulation.tables import (
     WIDTH,
+    as_float,
     format_percent,
     format_summary,
     format_table,
@@ -375,8 +375,9 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
     """What a sweep produced: size, time, where, and the best and worst design point per KPI."""
     import pyarrow.parquet as pq
 
-    from simulation.compare import format_kpi_value
     from simulation.metrics import HEADLINE
+    from simulation.results import describe_point
+    from simulation.words import format_kpi_value
 
     kpis = kpi_registry()
     lines = [
@@ -422,8 +423,9 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a sweep file into a results folder (resumable)."""
-    from simulation.design import count_points, load_sweep, slug
+    from simulation.design import count_points, load_sweep
     from simulation.estimate import Request, sweep_sizes
+    from simulation.experiments import sweep_folder
 
     check_workers(args)
 
@@ -438,7 +440,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     design = load_sweep(Path(args.sweep), replications=args.reps, seed=args.seed,
                         daily=True if args.daily else None, max_runs=args.max_runs,
                         check=check)  # fmt: skip
-    out = Path(args.out) if args.out else RESULTS / slug(design.name)
+    out = sweep_folder(args.out, design)
     summary = _execute(args, design, out, [PROG, "sweep", *args.argv])
     print(render_sweep(design, summary, out))
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
@@ -446,7 +448,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def render_compare(result: dict[str, Any]) -> str:
     """Tables of paired differences against the first scenario, then the verdict lines."""
-    from simulation.compare import format_kpi_value, table_unit
+    from simulation.words import format_kpi_value, table_unit
 
     kpis = kpi_registry()
     base = result["baseline"]
@@ -497,16 +499,12 @@ def render_compare(result: dict[str, Any]) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios on common random numbers and report paired differences against the first."""
-    from simulation.design import compare_design, slug
-    from simulation.experiments import finish_comparison
+    from simulation.experiments import compare_folder, finish_comparison, plan_compare
 
     check_workers(args)
-    overrides = _overrides(args.set)
-    scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
-    sources = {f"scenario{i}": p for i, p in enumerate(args.scenarios)}
-    design = compare_design(scenarios, args.reps, args.seed, sources=sources)
+    design = plan_compare(args.scenarios, args.reps, args.seed, _overrides(args.set))
     check_request(args, design_request(args, design))
-    out = Path(args.out) if args.out else RESULTS / slug(f"compare-{design.name}", 80)
+    out = compare_folder(args.out, design)
     summary = _execute(args, design, out, [PROG, "compare", *args.argv])
     if summary.reused:
         print(f"reusing the results in {out}: same inputs (scenarios, replications, seed, code "
@@ -516,6 +514,124 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return EXIT_RUNS_FAILED
     result = finish_comparison(out)
     print(dump_json(result) if args.json else render_compare(result))
+    return EXIT_OK
+
+
+def render_diagnosis(d: Mapping[str, Any]) -> str:
+    """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
+    from simulation.diagnosis import TRADE_OFF
+    from simulation.metrics import KPIS, MISSION
+    from simulation.words import format_kpi_value, table_unit
+
+    rank_by = d["rank_by"]
+    kpi = KPIS[rank_by]
+    n_levers = len(d["levers"])
+    lines = [
+        f"Diagnosis of '{d['scenario']}': {n_levers} lever(s) of the playbook, each applied "
+        f"alone from day 0, {d['replications']} replication(s) on the same seeds (root seed "
+        f"{d['seed']}); every variant faces the same customers.",
+        f"Results: {d['results']}/ (diagnosis.json, comparison.json, runs.parquet)",
+    ]
+    lines = [textwrap.fill(lines[0], WIDTH), lines[1]]
+    base = as_float(d["current"].get(rank_by))
+    wins = d["wins"]
+    rows = []
+    for r in d["rankings"][rank_by]:
+        diff, lo, hi = as_float(r["diff"]), as_float(r["ci_low"]), as_float(r["ci_high"])
+        k = wins["by_lever"].get(r["lever"], 0)
+        rows.append(
+            [
+                str(r["rank"]),
+                r["label"],
+                format_kpi_value(kpi, diff, diff=True, unit=False),
+                f"[{format_kpi_value(kpi, lo, diff=True, unit=False)}, "
+                f"{format_kpi_value(kpi, hi, diff=True, unit=False)}]",
+                format_percent(as_float(r["p_better"])),
+                f"{k}/{wins['replications']}",
+            ]
+        )
+    lines += [
+        "",
+        textwrap.fill(
+            f"Ranked by {kpi.label.lower()} ({table_unit(kpi, True)}; {kpi.better} is better; "
+            f"current: {format_kpi_value(kpi, base)}), change against current:",
+            WIDTH,
+        ),
+        format_table(
+            ["rank", "lever", "change", "95% interval", "P(better)", "best in"],
+            rows,
+            right=(0, 2, 3, 4, 5),
+        ),
+    ]
+    mission = [m for m in MISSION if m in d["rankings"]]
+    by_lever = {m: {r["lever"]: r for r in d["rankings"][m]} for m in mission}
+    m_rows, flagged = [], False
+    for r in d["rankings"][rank_by]:
+        row = [r["label"]]
+        for m in mission:
+            x = by_lever[m][r["lever"]]
+            mk = KPIS[m]
+            cell = (
+                f"{format_kpi_value(mk, as_float(x['diff']), diff=True, unit=False)} "
+                f"[{format_kpi_value(mk, as_float(x['ci_low']), diff=True, unit=False)}, "
+                f"{format_kpi_value(mk, as_float(x['ci_high']), diff=True, unit=False)}]"
+            )
+            p = as_float(x["p_better"])
+            worse = not math.isnan(p) and p < TRADE_OFF
+            flagged = flagged or worse
+            row.append(cell + (" *" if worse else "  "))
+        m_rows.append(row)
+    now = ", ".join(
+        f"{KPIS[m].label.lower()} {format_kpi_value(KPIS[m], as_float(d['current'].get(m)))}"
+        for m in mission
+    )
+    units = ", ".join(f"{KPIS[m].label.lower()} in {table_unit(KPIS[m], True)}" for m in mission)
+    headers = ["lever"] + [KPIS[m].label.lower() for m in mission]
+    lines += [
+        "",
+        textwrap.fill(f"Mission KPIs, change against current ({units}; current: {now}):", WIDTH),
+        format_table(headers, m_rows, right=tuple(range(1, len(headers))), wrap={0: 28}),
+    ]
+    if flagged:
+        lines.append("* clearly worse than current (under 20% chance it is better)")
+    notes = list(d.get("notes", []))
+    if notes:
+        lines += ["", "Notes:"]
+        lines += [
+            textwrap.fill(n, WIDTH, initial_indent="- ", subsequent_indent="  ") for n in notes
+        ]
+    lines += ["", "In plain words:", textwrap.fill(d["verdict"], WIDTH)]
+    lines += [
+        "",
+        "Differences are paired (same seeds); differences of % are in percentage points; "
+        "intervals are\nStudent-t 95%; P(better) is the chance the true difference is in the "
+        "KPI's good direction;\n'best in' counts the replications where the lever gave the best "
+        f"{kpi.label.lower()} of all levers.",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    """Run the diagnosis into a results folder and print the ranking and the verdict."""
+    from simulation.charts import write_tornado
+    from simulation.diagnosis import check_rank_by, finish_diagnosis, plan_diagnosis
+
+    rank_by = check_rank_by(args.rank_by, "--rank-by")  # a DiagnoseError is a user error
+    check_workers(args)
+    plan = plan_diagnosis(Path(args.scenario), args.reps, args.seed, args.out, _overrides(args.set))
+    check_request(args, design_request(args, plan.design))
+    argv = [PROG, "diagnose", *getattr(args, "argv", [])]
+    summary = _execute(args, plan.design, plan.out, argv)
+    if summary.failed:
+        print(_failures_note(summary, plan.out), file=sys.stderr)
+        return EXIT_RUNS_FAILED
+    d = finish_diagnosis(plan, rank_by)
+    charts = write_tornado(d, plan.out)
+    if args.json:
+        print(dump_json(d))
+    else:
+        tornado = ", ".join(str(c) for c in charts)
+        print(render_diagnosis(d) + f"\nTornado chart: {tornado}")
     return EXIT_OK
 
 
@@ -582,6 +698,31 @@ def add_results_args(p: argparse.ArgumentParser, default_out: str) -> None:
                    help="finish (or reuse) the results already in the folder")  # fmt: skip
 
 
+def add_diagnose_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``friction diagnose`` on the CLI's subparsers."""
+    p = sub.add_parser(
+        "diagnose",
+        help="apply each lever of the playbook alone and say which single change to make first",
+        description="Start from SCENARIO, apply each of the six playbook levers alone on the "
+        "same seeds, rank them by their effect on every KPI with 95%% intervals, and say in "
+        "plain words which single change the model favours and how sure it is.",
+    )
+    p.add_argument("scenario", help="scenario YAML file to start from (the current set-up)")
+    add_set_arg(p, "a lever in the starting scenario")
+    add_replication_args(p)
+    p.add_argument(
+        "--rank-by",
+        default=DEFAULT_RANK,
+        metavar="KPI",
+        help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}: lost hours plus "
+        "customers lost at handover, per year)",
+    )
+    add_results_args(p, "results/diagnose-<scenario name>")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.set_defaults(func=cmd_diagnose)
+    return p
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog=PROG,
@@ -638,9 +779,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_levers)
 
-    from simulation import diagnose
-
-    diagnose.add_parser(sub)
+    add_diagnose_parser(sub)
     return parser
 
 
@@ -659,10 +798,8 @@ def guarded(body: Callable[[], int]) -> int:
     except SweepAborted as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
-    except (ScenarioError, UsageError, ResultsError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_USAGE
+    except (ScenarioError, UsageError) as exc:
+        return _user_error(exc)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -686,7 +823,19 @@ def guarded(body: Callable[[], int]) -> int:
         )
         return EXIT_USAGE
     except Exception as exc:
+        # Imported here: loading the KPI registry would slow every command's start-up.
+        from simulation.results import ResultsError
+
+        if isinstance(exc, ResultsError):
+            return _user_error(exc)
         return _internal_error(exc)
+
+
+def _user_error(exc: Exception) -> int:
+    """Bad input: one paragraph, no traceback (exit 2)."""
+    message = " ".join(str(exc).split())
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _internal_error(exc: BaseException) -> int:

@@ -59,7 +59,7 @@ from simulation.loader import (
     read_yaml,
     scenario_hash,
 )
-from simulation.runner import spawned_seed
+from simulation.seeds import spawned_seed
 
 __all__ = [
     "WEIGHT_KEYS",

@@ -1,8 +1,8 @@
-"""Run experiments from Python: the same comparisons and sweeps as the CLI, as functions.
+"""Run experiments from Python: the same comparisons, sweeps and diagnoses as the CLI.
 
-Notebooks and scripts use these; ``friction compare`` and ``friction sweep`` call them too, so a
-folder written here is the same, to the byte, as one the CLI writes. Every function writes a
-results folder (see :mod:`simulation.store`) and returns what it ran::
+Notebooks and scripts use these; ``friction compare``, ``sweep`` and ``diagnose`` call them
+too, so a folder written here is the same, to the byte, as one the CLI writes. Every function
+writes a results folder (see :mod:`simulation.store`) and returns what it ran::
 
     from simulation.experiments import compare
     result = compare(["scenarios/baseline.yaml", "scenarios/blended_40_30_20_10.yaml"], reps=10)
@@ -11,29 +11,41 @@ results folder (see :mod:`simulation.store`) and returns what it ran::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulation.config import Scenario
-from simulation.design import Design, compare_design, load_sweep, slug
+from simulation.design import Design, compare_design, load_sweep
+from simulation.diagnosis import check_rank_by, finish_diagnosis, plan_diagnosis
+from simulation.execute import RunSummary, run_design
+from simulation.levers import DEFAULT_RANK
 from simulation.loader import load_scenario
-from simulation.results import Results, comparison, load_results
-
-if TYPE_CHECKING:
-    from simulation.execute import RunSummary
+from simulation.metrics import result_columns
+from simulation.model import DAILY_SERIES
+from simulation.results import (
+    RESULTS,
+    Results,
+    finish_comparison,
+    load_results,
+    results_folder,
+    save_comparison,
+)
+from simulation.store import ResultsStore
 
 __all__ = [
     "RESULTS",
     "RunInterrupted",
     "compare",
+    "compare_folder",
+    "diagnose",
     "execute",
     "finish_comparison",
+    "plan_compare",
     "save_comparison",
     "sweep",
+    "sweep_folder",
 ]
-
-RESULTS = Path("results")  # default parent of results folders
 
 
 def execute(
@@ -54,13 +66,8 @@ def execute(
             comparison of the same inputs (then it is reused: ``RunSummary.reused``).
         command: the command line recorded in the manifest (empty for calls from Python).
     """
-    from simulation import metrics
-    from simulation.execute import RunSummary, run_design
-    from simulation.model import DAILY_SERIES
-    from simulation.store import ResultsStore
-
     store = ResultsStore.open(
-        Path(out), design, metrics.result_columns(), DAILY_SERIES, resume=resume, command=command
+        Path(out), design, result_columns(), DAILY_SERIES, resume=resume, command=command
     )
     try:
         if store.reused:
@@ -115,13 +122,8 @@ def compare(
         The comparison (``friction compare --json``): summaries, paired differences, verdicts,
         per-run values, the seed and the results folder. Also saved as ``comparison.json``.
     """
-    loaded = [load_scenario(s, overrides) for s in scenarios]
-    sources = {
-        f"scenario{i}": str(s) for i, s in enumerate(scenarios) if not isinstance(s, Scenario)
-    }
-    design = compare_design(loaded, reps, seed, labels=list(labels) if labels else None,
-                            sources=sources)  # fmt: skip
-    folder = Path(out) if out else RESULTS / slug(f"compare-{design.name}", 80)
+    design = plan_compare(scenarios, reps, seed, overrides, labels)
+    folder = compare_folder(out, design)
     summary = execute(design, folder, workers=workers, resume=resume and _started(folder))
     if summary.failed:
         raise RuntimeError(
@@ -130,18 +132,31 @@ def compare(
     return finish_comparison(folder)
 
 
-def finish_comparison(folder: Path) -> dict[str, Any]:
-    """Compute a finished compare folder's paired comparison and save ``comparison.json``."""
-    return save_comparison(load_results(folder))
+def plan_compare(
+    scenarios: Sequence[str | Path | Scenario],
+    reps: int = 10,
+    seed: int = 1,
+    overrides: Mapping[str, Any] | None = None,
+    labels: Sequence[str] | None = None,
+) -> Design:
+    """The design of a comparison: every scenario loaded (with ``overrides``) on the same seeds;
+    scenario files are recorded as the design's sources."""
+    loaded = [load_scenario(s, overrides) for s in scenarios]
+    sources = {
+        f"scenario{i}": str(s) for i, s in enumerate(scenarios) if not isinstance(s, Scenario)
+    }
+    return compare_design(loaded, reps, seed, labels=list(labels) if labels else None,
+                          sources=sources)  # fmt: skip
 
 
-def save_comparison(results: Results) -> dict[str, Any]:
-    """The paired comparison of an open compare folder, saved as its ``comparison.json``."""
-    from simulation.store import write_json
+def compare_folder(out: str | Path | None, design: Design) -> Path:
+    """Where a comparison goes: ``out``, or ``results/compare-<names>``."""
+    return results_folder(out, f"compare-{design.name}", 80)
 
-    result = comparison(results)
-    write_json(results.path / "comparison.json", result)
-    return result
+
+def sweep_folder(out: str | Path | None, design: Design) -> Path:
+    """Where a sweep goes: ``out``, or ``results/<sweep name>``."""
+    return results_folder(out, design.name)
 
 
 def sweep(
@@ -158,9 +173,51 @@ def sweep(
     ``resume`` finishes or reuses the results in ``out``, or starts them if there are none.
     """
     design = load_sweep(Path(path), replications=reps, seed=seed, daily=daily)
-    folder = Path(out) if out else RESULTS / slug(design.name)
+    folder = sweep_folder(out, design)
     execute(design, folder, workers=workers, resume=resume and _started(folder))
     return load_results(folder)
+
+
+def diagnose(
+    scenario: str | Path | Scenario,
+    reps: int = 10,
+    seed: int = 1,
+    out: str | Path | None = None,
+    workers: int = 1,
+    resume: bool = False,
+    rank_by: str = DEFAULT_RANK,
+    progress: Callable[[int, int], None] | None = None,
+    command: Sequence[str] = (),
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Apply each playbook lever alone to ``scenario`` on common random numbers and rank them.
+
+    Args:
+        out: results folder (default ``results/diagnose-<scenario name>``); an existing one is
+            refused unless ``resume``.
+        rank_by: the KPI that picks the favoured lever (default the cost of friction).
+        overrides: dotted lever changes applied to the starting scenario first.
+
+    Returns:
+        The diagnosis: scenario, replications, seed, results folder, levers tested and already
+        in place, notes, per-KPI rankings with 95% intervals, the favoured lever, its
+        comparison with the runner-up, wins out of replications, trade-offs and the verdict.
+        Also saved as ``<out>/diagnosis.json``.
+
+    Raises:
+        ScenarioError: a bad scenario, ``rank_by`` or results folder (a user error).
+        RuntimeError: some runs failed (their tracebacks are in ``<out>/failures``).
+    """
+    check_rank_by(rank_by)
+    plan = plan_diagnosis(scenario, reps, seed, out, overrides)
+    summary = execute(
+        plan.design, plan.out, workers=workers, resume=resume, progress=progress, command=command
+    )
+    if summary.failed:
+        raise RuntimeError(
+            f"{summary.failed} run(s) failed; tracebacks are in {plan.out / 'failures'}"
+        )
+    return finish_diagnosis(plan, rank_by)
 
 
 def _started(folder: Path) -> bool:

@@ -27,9 +27,11 @@ from typing import Any
 import pandas as pd
 
 from simulation import charts
-from simulation.compare import format_kpi_value
 from simulation.config import Scenario, get_dotted, lever_table, same_value
 from simulation.design import WEIGHT_KEYS
+from simulation.diagnosis import effects_frame
+from simulation.formats import format_value, json_ready
+from simulation.levers import CURRENT
 from simulation.metrics import HEADLINE, KPIS, payout_columns, stage_columns
 from simulation.results import (
     Results,
@@ -39,7 +41,14 @@ from simulation.results import (
     mix_label,
     paired_differences,
 )
-from simulation.tables import format_value, json_ready
+from simulation.store import atomic_write, write_json
+from simulation.words import (
+    change_phrase,
+    format_kpi_value,
+    headline_text,
+    join_words,
+    verdict,
+)
 
 __all__ = [
     "FORMATS",
@@ -330,16 +339,12 @@ def _display_names(diagnosis: dict[str, Any] | None) -> dict[str, str]:
     """Plain names of a diagnosis's plans (its results folder labels them by key)."""
     if diagnosis is None:
         return {}
-    from simulation.diagnose import CURRENT
-
     names = {lv["lever"]: lv["label"] for lv in diagnosis["levers"]}
     names[CURRENT] = f"current set-up ({diagnosis.get('scenario', CURRENT)})"
     return names
 
 
 def _tornado(diagnosis: dict[str, Any]) -> charts.Chart:
-    from simulation.diagnose import effects_frame, headline_text
-
     effects = effects_frame(diagnosis)
     rank = diagnosis["rank_by"]
     return charts.tornado(effects, rank, diagnosis.get("headline") or headline_text(diagnosis))
@@ -444,8 +449,8 @@ def _frontier(results: Results, labels: dict[int, str], reference: int | None) -
             )
         else:
             title = (
-                f"{name} is unbeaten for its bonus cost only on {charts.join_words(on)}; on "
-                f"{charts.join_words(off)} other plans cost less in bonus and do better"
+                f"{name} is unbeaten for its bonus cost only on {join_words(on)}; on "
+                f"{join_words(off)} other plans cost less in bonus and do better"
             )
     else:
         title = "The plans no other plan beats on both bonus cost and the KPI"
@@ -507,8 +512,6 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
              reference: int, today: int | None,
              labels: dict[int, str]) -> list[dict[str, Any]]:  # fmt: skip
     """Plain-language findings, each with the exact numbers it states."""
-    from simulation.compare import verdict
-
     items: list[dict[str, Any]] = []
     if diagnosis is not None:
         items.append({"text": diagnosis["verdict"], "points": [], "numbers": []})
@@ -521,7 +524,7 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
             rows = pd.DataFrame([{"kpi": k, **d[k]} for k in SUMMARY_KPIS])
             lines = [verdict(k, d[k], base, names[raw]) for k in SUMMARY_KPIS]
             items.append({
-                "text": f"{names[raw]} against {base}: {charts.change_phrase(rows)}.",
+                "text": f"{names[raw]} against {base}: {change_phrase(rows)}.",
                 # a diagnosis's verdict leads; one line per lever keeps the summary short
                 "points": [] if diagnosis is not None else lines,
                 "numbers": [{"plan": names[raw], "reference": base, "kpi": k, **d[k]}
@@ -570,8 +573,6 @@ def _sweep_summary(
             row = diffs[(diffs["point"] == best) & (diffs["kpi"] == name)]
             if not row.empty:
                 r = row.iloc[0].to_dict()
-                from simulation.compare import verdict
-
                 said = verdict(name, r, ref_label, labels[best]).split(": ", 1)[1]
                 text += f" On the same customers it is {said}"
                 numbers.append({"plan": labels[best], "reference": ref_label, "kpi": name,
@@ -584,8 +585,8 @@ def _sweep_summary(
         lead += " and ".join(
             x
             for x in (
-                f"the best design for {charts.join_words(good)}" if good else "",
-                f"the worst for {charts.join_words(bad)}" if bad else "",
+                f"the best design for {join_words(good)}" if good else "",
+                f"the worst for {join_words(bad)}" if bad else "",
             )
             if x
         ) or ("neither the best nor the worst design on any headline KPI")
@@ -759,8 +760,6 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
         ResultsError: a file of the pack is in ``out`` and friction did not write it, or it
             was changed since (nothing is written then).
     """
-    from simulation.store import write_json
-
     files = render(report, out, formats)
     owned = _owned(out)
     for name in files:
@@ -854,8 +853,6 @@ def _sha256(data: bytes) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
-    from simulation.store import atomic_write
-
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, data)
     return path

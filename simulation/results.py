@@ -13,22 +13,39 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.design import WEIGHT_KEYS
+from simulation.compare import compare_values, paired_difference
+from simulation.config import set_dotted
+from simulation.design import WEIGHT_KEYS, SweepError, slug
+from simulation.formats import as_float, format_value
 from simulation.metrics import KPIS
-from simulation.tables import as_float, format_value
+from simulation.store import open_finished, read_checked, write_json
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "RESULTS",
     "Results",
     "ResultsError",
     "comparison",
     "describe_point",
+    "finish_comparison",
     "load_results",
     "mix_label",
     "paired_differences",
+    "results_folder",
+    "save_comparison",
 ]
+
+RESULTS = Path("results")  # default parent of results folders
+
+
+def results_folder(out: str | Path | None, name: str, max_len: int = 60) -> Path:
+    """``out`` when given, else the default folder of every command: ``results/<slug of name>``.
+
+    ``max_len`` bounds the folder name in bytes (see :func:`simulation.design.slug`).
+    """
+    return Path(out) if out else RESULTS / slug(name, max_len)
 
 
 class ResultsError(ValueError):
@@ -101,9 +118,6 @@ class Results:
     @cached_property
     def daily(self) -> pd.DataFrame | None:
         """Daily series of every run (``None`` when the sweep did not record them)."""
-        from simulation.design import SweepError
-        from simulation.store import read_checked
-
         if not self.has_daily:
             return None
         try:
@@ -132,8 +146,6 @@ class Results:
     def scenario_config(self, point: int) -> dict[str, Any]:
         """The scenario a design point ran (as a plain dict): a compare's scenario, or a sweep's
         base scenario with the point's values set."""
-        from simulation.config import set_dotted
-
         config = self.manifest["config"]
         if self.kind == "compare":
             return config["scenarios"][point]
@@ -165,9 +177,6 @@ def load_results(path: str | Path) -> Results:
         ResultsError: the folder is missing, is not a results folder, is not finished, or a
             file in it was changed since friction wrote it.
     """
-    from simulation.design import SweepError
-    from simulation.store import open_finished
-
     path = Path(path)
     if not path.is_dir():
         raise ResultsError(f"results folder '{path}' not found (give the folder a compare or sweep "
@@ -189,8 +198,6 @@ def load_results(path: str | Path) -> Results:
 def comparison(results: Results) -> dict[str, Any]:
     """Paired comparison of a compare folder against its first scenario (see
     :func:`simulation.compare.compare_values`); every replication of every scenario is needed."""
-    from simulation.compare import compare_values
-
     if results.kind != "compare":
         raise ResultsError(f"{results.path}: a paired comparison needs a compare folder, "
                            f"this one holds a {results.kind}")  # fmt: skip
@@ -236,8 +243,6 @@ def paired_differences(
     """
     import pandas as pd
 
-    from simulation.compare import paired_difference
-
     if not results.manifest["seeds"].get("common_random_numbers", True):
         raise ResultsError(f"{results.path}: the design points do not share seeds "
                            "(common_random_numbers: false), so they cannot be paired")  # fmt: skip
@@ -252,3 +257,15 @@ def paired_differences(
             d = paired_difference(base.to_numpy(), table[p].to_numpy(), KPIS[name].better)
             rows.append({"point": p, "label": results.labels[p], "kpi": name, **d})
     return pd.DataFrame(rows)
+
+
+def finish_comparison(folder: Path) -> dict[str, Any]:
+    """Compute a finished compare folder's paired comparison and save ``comparison.json``."""
+    return save_comparison(load_results(folder))
+
+
+def save_comparison(results: Results) -> dict[str, Any]:
+    """The paired comparison of an open compare folder, saved as its ``comparison.json``."""
+    result = comparison(results)
+    write_json(results.path / "comparison.json", result)
+    return result

@@ -1,23 +1,26 @@
 """Run replications of a scenario and summarise them.
 
-Seeds come from ``numpy.random.SeedSequence`` rather than ``seed + i``: consecutive integer
-seeds give correlated streams in some generators and make replication ``i`` of seed ``S`` equal
-replication ``i - 1`` of seed ``S + 1``. The same ``(seed, i)`` always gives the same run, so
-two scenarios run with the same seed are compared on common random numbers.
+Seeds come from :mod:`simulation.seeds` (re-exported here): the same ``(seed, i)`` always gives
+the same run, so two scenarios run with the same seed are compared on common random numbers.
 
 Functions here are pure (no printing, no files) so the CLI, notebooks and tests share them.
+The model class is looked up as this module's ``FrictionModel`` when a run starts, so a test can
+put a stand-in there (``monkeypatch.setattr(runner, "FrictionModel", ...)``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from simulation.analysis import summarise
 from simulation.config import Scenario
+from simulation.metrics import KPIS, STAGE_BOUNDS, payout_summary, stage_values
+from simulation.model import DAILY_SERIES, FrictionModel
+from simulation.seeds import replication_seeds, spawned_seed
 
 __all__ = [
     "replication_seeds",
@@ -25,6 +28,7 @@ __all__ = [
     "run_record",
     "run_replications",
     "spawned_seed",
+    "summarise",
     "value_bounds",
 ]
 
@@ -32,30 +36,8 @@ __all__ = [
 Progress = Callable[[int, int], None]
 
 
-def replication_seeds(seed: int, reps: int) -> list[int]:
-    """One independent 63-bit seed per replication, derived from ``seed``.
-
-    63 bits keep the seed a non-negative signed 64-bit integer, safe for any consumer.
-    """
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    if reps < 1:
-        raise ValueError(f"reps must be >= 1, got {reps}")
-    return [spawned_seed(seed, i) for i in range(reps)]
-
-
-def spawned_seed(root: int, index: int) -> int:
-    """Seed number ``index`` spawned from ``root``: the first 64 bits of
-    ``SeedSequence(entropy=root, spawn_key=(index,))``, shifted to 63 bits."""
-    state = np.random.SeedSequence(entropy=root, spawn_key=(index,)).generate_state(1, np.uint64)
-    return int(state[0]) >> 1
-
-
 def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
     """Run the model once to the end: ``{"seed", "kpis": {...}, "stages": {...}}``."""
-    # Imported here so `friction validate` and `friction levers` do not pay for loading Mesa.
-    from simulation.model import FrictionModel
-
     model = FrictionModel(scenario=scenario, rng=seed)
     model.run()
     return {
@@ -72,14 +54,11 @@ def run_record(scenario: Scenario, seed: int, daily: bool = False) -> dict[str, 
     """One run as a results-store record: ``{"values": {kpi, payout or stage column: float},
     "daily": {series: array} | None}``. Daily series cover every day, warm-up included
     (``day`` < 0 in the warm-up)."""
-    from simulation import metrics
-    from simulation.model import DAILY_SERIES, FrictionModel
-
     model = FrictionModel(scenario=scenario, rng=seed)
     model.run()
     values = {name: float(v) for name, v in model.kpis.items()}
-    values.update(metrics.payout_summary(model))
-    values.update(metrics.stage_values(model))
+    values.update(payout_summary(model))
+    values.update(stage_values(model))
     series = None
     if daily:
         mv = model.datacollector.model_vars
@@ -127,8 +106,6 @@ def run_replications(
 
 def value_bounds(name: str) -> tuple[float, float]:
     """The values a run's KPI, payout or stage column can take (payouts are >= 0)."""
-    from simulation.metrics import KPIS, STAGE_BOUNDS
-
     kpi = KPIS.get(name)
     if kpi is not None:
         return kpi.bounds
@@ -139,6 +116,37 @@ def value_bounds(name: str) -> tuple[float, float]:
 
 
 def _stage_bounds(metric: str) -> tuple[float, float]:
-    from simulation.metrics import STAGE_BOUNDS
-
     return STAGE_BOUNDS.get(metric, (-math.inf, math.inf))
+
+
+def summarise(
+    values: Iterable[float],
+    confidence: float = 0.95,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> dict[str, float]:
+    """Mean and two-sided Student-t confidence interval of the mean.
+
+    ``bounds`` are the values the quantity can take (a share lies in [0, 1]); the interval is
+    clipped to them, so a few replications never report a negative churn rate.
+
+    NaN values are ignored: a KPI can be undefined in a run (for example lead time when no
+    customer was activated), and one such run should not erase the others. With a single value
+    the interval collapses to the mean (there is no spread to estimate); with no usable value
+    every field is NaN.
+
+    Returns:
+        ``{"mean": ..., "ci_low": ..., "ci_high": ...}`` as plain floats.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    arr = np.asarray(list(values), dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if arr.size == 0:
+        return {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    mean = float(arr.mean())
+    if arr.size == 1:
+        return {"mean": mean, "ci_low": mean, "ci_high": mean}
+    sem = float(arr.std(ddof=1)) / math.sqrt(arr.size)
+    half = float(stats.t.ppf(0.5 + confidence / 2, df=arr.size - 1)) * sem
+    lo, hi = bounds
+    return {"mean": mean, "ci_low": max(mean - half, lo), "ci_high": min(mean + half, hi)}

@@ -50,8 +50,8 @@ import pyarrow.parquet as pq
 
 from simulation.config import get_dotted
 from simulation.design import Design, SweepError, design_from_config, run_seed
+from simulation.formats import json_ready
 from simulation.loader import canonical_hash
-from simulation.tables import json_ready
 
 __all__ = [
     "FORMAT",
@@ -741,8 +741,7 @@ class ResultsStore:
 
     def _write_points(self) -> str:
         """Per design point: n, then mean / ci_low / ci_high of every value column."""
-        from simulation.analysis import summarise
-        from simulation.runner import value_bounds
+        from simulation.runner import summarise, value_bounds
 
         d = self.design
         table = pq.read_table(

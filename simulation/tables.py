@@ -1,7 +1,8 @@
-"""Plain-text tables and number formatting for terminal output.
+"""Plain-text tables for terminal output.
 
-Shared by the ``friction`` commands (``simulation.cli``, ``simulation.diagnose``) so every table
-the user sees formats numbers, intervals and missing values the same way.
+Used by the ``friction`` commands (:mod:`simulation.cli`) so every table the user sees formats
+numbers, intervals and missing values the same way. The number and value formats they share
+with the charts and the report are in :mod:`simulation.formats` (re-exported here).
 """
 
 from __future__ import annotations
@@ -9,52 +10,31 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+from simulation.formats import (
+    NumberStyle,
+    as_float,
+    format_number,
+    format_value,
+    json_ready,
+    number_style,
+)
+
+__all__ = [
+    "WIDTH",
+    "NumberStyle",
+    "as_float",
+    "format_number",
+    "format_percent",
+    "format_summary",
+    "format_table",
+    "format_value",
+    "json_ready",
+    "number_style",
+]
 
 #: Width the tables are laid out for: readable in a 100-column terminal, stable when piped.
 WIDTH = 100
-
-
-#: Divisor, suffix and decimals used to print a group of numbers alike.
-NumberStyle = tuple[float, str, int]
-
-#: (from, divisor, suffix): thousands only from 10,000 on, where separators start to clutter.
-_COMPACT = ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k"))
-
-
-def number_style(*values: float | None, compact: bool = False) -> NumberStyle:
-    """Precision that suits the largest magnitude among ``values``.
-
-    KPI values range from shares (0.183) to revenue (12,400,000); a fixed number of decimals
-    would either hide the shares or clutter the money. Numbers shown together (a mean and its
-    interval) share one style so they line up and compare at a glance. ``compact`` writes large
-    numbers as 41.4M or 16.2k, for side-by-side tables that must stay narrow.
-    """
-    top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
-    if compact:
-        for threshold, divisor, suffix in _COMPACT:
-            if top >= threshold:
-                scaled = top / divisor
-                return divisor, suffix, 0 if scaled >= 100 else 1 if scaled >= 10 else 2
-    if top >= 1000:
-        return 1.0, "", 0
-    if top >= 100:
-        return 1.0, "", 1
-    if top >= 1:
-        return 1.0, "", 2
-    return 1.0, "", 3
-
-
-def format_number(x: float | None, style: NumberStyle | None = None) -> str:
-    """A number with thousands separators in ``style`` (default: its own); NaN reads ``n/a``."""
-    if x is None or math.isnan(x):
-        return "n/a"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    divisor, suffix, places = style or number_style(x)
-    text = f"{x / divisor:,.{places}f}{suffix}"
-    # A tiny negative value rounds to "-0.000", which reads like a real loss.
-    return text.removeprefix("-") if text.strip("-0.,") in ("", suffix) else text
 
 
 def format_summary(summary: Mapping[str, float], compact: bool = False) -> tuple[str, str]:
@@ -69,33 +49,6 @@ def format_percent(p: float | None) -> str:
     if p is None or math.isnan(p):
         return "n/a"
     return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{p:.0%}"
-
-
-def as_float(value: Any) -> float:
-    """A stored number as a float, ``None`` (a missing value) as NaN."""
-    return math.nan if value is None else float(value)
-
-
-def json_ready(value: Any) -> Any:
-    """NaN and infinity become null: they are not JSON and break strict parsers such as jq."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    return value
-
-
-def format_value(value: Any) -> str:
-    """A scenario value as a user would write it in YAML (``true``, ``null``, ``0.3``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def format_table(

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import sys
 import textwrap
-import types
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,24 +45,8 @@ def write_yaml(tmp_path: Path) -> Callable[[str, str], Path]:
     return write
 
 
-@dataclass(frozen=True)
-class FakeKPI:
-    name: str
-    label: str
-    unit: str
-    better: str
-    description: str = ""
-    bounds: tuple[float, float] = (-math.inf, math.inf)
-
-
-FAKE_KPIS = {
-    k.name: k
-    for k in (
-        FakeKPI("throughput", "Throughput", "customers/month", "higher"),
-        FakeKPI("productivity_loss", "Productivity loss", "share of paid hours", "lower"),
-        FakeKPI("lead_time_days", "Lead time", "days", "lower"),
-    )
-}
+#: The KPIs the stand-in model reports (real KPI names, so the real registry labels them).
+FAKE_KPI_NAMES = ("throughput", "productivity_loss", "lead_time_days")
 
 
 class FakeModel:
@@ -99,21 +80,19 @@ class FakeModel:
 
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> type[FakeModel]:
-    """Replace simulation.model and simulation.metrics by the stand-ins for one test."""
-    model = types.ModuleType("simulation.model")
-    model.FrictionModel = FakeModel  # type: ignore[attr-defined]
-    metrics = types.ModuleType("simulation.metrics")
-    metrics.KPIS = FAKE_KPIS  # type: ignore[attr-defined]
-    metrics.STAGE_BOUNDS = {}  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "simulation.model", model)
-    monkeypatch.setitem(sys.modules, "simulation.metrics", metrics)
+    """Run the stand-in instead of the real model for one test (the runner's model class)."""
+    from simulation import runner
+
+    monkeypatch.setattr(runner, "FrictionModel", FakeModel)
     return FakeModel
 
 
 @pytest.fixture
-def fake_kpis(fake_model: type[FakeModel]) -> dict[str, FakeKPI]:
-    """The stand-in KPI registry (implies the stand-in model)."""
-    return FAKE_KPIS
+def fake_kpis(fake_model: type[FakeModel]) -> dict[str, Any]:
+    """The registry entries of the KPIs the stand-in reports (implies the stand-in model)."""
+    from simulation.metrics import KPIS
+
+    return {name: KPIS[name] for name in FAKE_KPI_NAMES}
 
 
 TINY_SCENARIO = """\

@@ -11,19 +11,17 @@ import pytest
 from conftest import TINY_SCENARIO
 
 from simulation import cli
+from simulation.cli import render_diagnosis
 from simulation.compare import format_kpi_value
-from simulation.diagnose import (
-    CURRENT,
-    LEVERS,
-    add_parser,
+from simulation.diagnosis import (
     count_wins,
-    diagnose,
     effects_frame,
     plan_diagnosis,
     rank_levers,
-    render_diagnosis,
     summarise_diagnosis,
 )
+from simulation.experiments import diagnose
+from simulation.levers import CURRENT, LEVERS
 from simulation.loader import load_scenario
 from simulation.metrics import KPIS
 from simulation.results import load_results, paired_differences
@@ -311,25 +309,8 @@ def test_verdict_mentions_a_clear_trade_off_on_a_mission_kpi():
 # --------------------------------------------------------------------------------------------
 
 
-def _registered() -> bool:
-    parser = cli.build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    return "diagnose" in sub.choices
-
-
 def run_cli(argv: list[str]) -> int:
-    """``friction ...`` once cli registers diagnose; until then, a parser with it alone."""
-    if _registered():
-        return cli.main(argv)
-
-    def body() -> int:
-        parser = cli.ArgumentParser(prog=cli.PROG)
-        add_parser(parser.add_subparsers(dest="command"))
-        args = parser.parse_args(argv)
-        args.argv = argv[1:]
-        return args.func(args)
-
-    return cli.guarded(body)
+    return cli.main(argv)
 
 
 def test_cli_unknown_rank_by_is_a_user_error(tiny, tmp_path, capsys):
