@@ -29,7 +29,7 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
 #: Each module's layer; a module imports only from its own layer or those before it.
 MODEL = (
     "model", "agents", "metrics", "deals", "incentives", "churn", "coaching", "comms",
-    "handover", "information", "queueing", "streams",
+    "handover", "information", "queueing", "streams", "hours", "selling", "structure",
 )  # fmt: skip
 LAYERS = {
     **dict.fromkeys(("formats", "seeds"), 0),  # helpers with no simulation imports
