@@ -106,3 +106,41 @@ def test_old_diagnose_module_still_offers_its_names():
     assert diagnose.verdict_text is words.verdict_text
     assert diagnose.render_diagnosis is cli.render_diagnosis
     assert diagnose.add_parser is cli.add_diagnose_parser
+
+
+#: Mechanism modules: each owns its state (a dataclass of arrays) and plain functions of it.
+MECHANISMS = (
+    "incentives", "selling", "handover", "information", "comms", "queueing", "churn",
+    "coaching", "structure", "hours",
+)  # fmt: skip
+
+
+def _touches_the_model(path: Path) -> list[str]:
+    """Ways a module could reach the model object: importing it, naming it, taking it."""
+    found = [f"imports {m}" for m, _ in _imports(path) if m == "simulation.model"]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Name) and node.id == "FrictionModel":
+            found.append(f"line {node.lineno}: names FrictionModel")
+        elif isinstance(node, ast.Attribute) and node.attr == "model":
+            found.append(f"line {node.lineno}: reads .model")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            found += [
+                f"line {node.lineno}: {node.name}() takes '{a.arg}'"
+                for a in args
+                if a.arg in ("model", "m")
+            ]
+    return found
+
+
+def test_mechanism_modules_never_touch_the_model_object():
+    touching = {
+        name: hits for name in MECHANISMS if (hits := _touches_the_model(PACKAGE / f"{name}.py"))
+    }
+    assert touching == {}
+
+
+def test_the_mechanism_check_catches_a_function_that_takes_the_model(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def step(model):\n    return model.deals\n", encoding="utf-8")
+    assert _touches_the_model(bad) == ["line 1: step() takes 'model'"]
