@@ -295,11 +295,11 @@ def test_sweep_sizes_read_from_the_file_match_the_built_design() -> None:
 
 
 def test_a_raised_max_runs_reaches_the_design(tmp_path: Path, write_yaml) -> None:
-    """build_design's own refusal follows --max-runs instead of a fixed million."""
+    """build_design's own refusal follows the limit given instead of a fixed million."""
     from simulation.design import SweepError, load_sweep
 
     sweep = write_yaml("s.yaml", f"name: s\nbase: {BASELINE}\nreplications: 3\nseed: 1\n"
                        "axes:\n  structure.team_size: [6, 8]\n")  # fmt: skip
-    with pytest.raises(SweepError, match="--max-runs"):
+    with pytest.raises(SweepError, match="run limit of 5"):
         load_sweep(sweep, max_runs=5)
     assert load_sweep(sweep, max_runs=6).n_runs == 6
