@@ -528,6 +528,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.results) / "report"
     try:
         files = write(report, out, formats)
+    except ResultsError as exc:  # a file in the way: name the option that chose the folder
+        raise ResultsError(f"--out: {exc}") from None
     except OSError as exc:  # a folder that cannot be written: the user's to fix
         raise UsageError(
             f"--out: cannot write the report to {out}: {exc.strerror or exc}"

@@ -40,6 +40,7 @@ from simulation.results import (
     paired_differences,
 )
 from simulation.tables import format_value, json_ready
+from simulation.text import LAYOUT, escape_controls
 
 __all__ = [
     "FORMATS",
@@ -767,9 +768,9 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
         path = out / name
         if (path.exists() or path.is_symlink()) and name not in owned:
             raise ResultsError(
-                f"--out: {path} is not a file friction report wrote (or it was changed since) "
-                "and friction overwrites only its own files; choose another --out, or move "
-                "that file away"
+                f"{path} is not a file friction report wrote (or it was changed since) "
+                "and friction overwrites only its own files; choose another output folder, or "
+                "move that file away"
             )
     new = {name: _sha256(data) for name, data in files.items()}
     stale = [name for name in owned if name not in files]
@@ -983,7 +984,7 @@ def _assumption_note(report: Report) -> str:
 def _escape(text: str) -> str:
     """Text for an HTML page: markup in a plan name shows as typed, control characters as
     ``\\xNN`` (a page holding them is not valid HTML)."""
-    return html.escape(charts.printable(text))
+    return html.escape(escape_controls(text, keep=LAYOUT))
 
 
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
@@ -1146,7 +1147,8 @@ def _put(paragraph: Any, text: str, size: float, bold: bool = False,
     paragraph's default run properties are not honoured everywhere)."""
     from pptx.util import Pt
 
-    paragraph.text = charts.printable(text)  # python-pptx would write a bell as "_x0007_"
+    # python-pptx would write a bell as "_x0007_"
+    paragraph.text = escape_controls(text, keep=LAYOUT)
     for run in paragraph.runs:
         run.font.size = Pt(size)
         run.font.bold = bold

@@ -554,6 +554,19 @@ def test_bidi_controls_in_names_are_refused(char, key):
     assert f"U+{ord(char):04X}" in message and char not in message
 
 
+def test_one_definition_of_a_control_character():
+    """The pattern every check uses is exactly Unicode's Cc, Zl and Zp, and the bidi controls."""
+    import sys
+    import unicodedata
+
+    from simulation.text import CONTROL
+
+    for i in range(sys.maxunicode + 1):
+        c = chr(i)
+        expected = unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in BIDI
+        assert (CONTROL.fullmatch(c) is not None) == expected, f"U+{i:04X}"
+
+
 def test_sweep_name_with_a_bidi_control_is_refused():
     with pytest.raises(ValueError, match="control character"):
         SweepSpec(name="pay\u202egnp", base="b.yaml", replications=1, seed=0, axes={"x": [1]})
@@ -565,9 +578,9 @@ def test_error_messages_show_bidi_controls_escaped():
 
 
 def test_library_refusals_do_not_name_command_line_flags():
-    """The library says "the run limit"; the command line adds the flag (--max-runs)."""
+    """The library says "the limit"; the command line names its flag (--max-runs)."""
     spec = SweepSpec(name="s", base="b.yaml", replications=2, seed=0,
                      axes={"org.sales_reps": [2, 3, 4]})  # fmt: skip
     with pytest.raises(SweepError) as info:
         build_design(spec, Scenario(), max_runs=5)
-    assert "run limit" in str(info.value) and "--" not in str(info.value)
+    assert "the limit of 5 runs" in str(info.value) and "--" not in str(info.value)

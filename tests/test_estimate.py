@@ -300,6 +300,6 @@ def test_a_raised_max_runs_reaches_the_design(tmp_path: Path, write_yaml) -> Non
 
     sweep = write_yaml("s.yaml", f"name: s\nbase: {BASELINE}\nreplications: 3\nseed: 1\n"
                        "axes:\n  structure.team_size: [6, 8]\n")  # fmt: skip
-    with pytest.raises(SweepError, match="run limit of 5"):
+    with pytest.raises(SweepError, match="limit of 5 runs"):
         load_sweep(sweep, max_runs=5)
     assert load_sweep(sweep, max_runs=6).n_runs == 6
