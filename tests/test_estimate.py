@@ -31,8 +31,10 @@ sys.exit(code)
 
 
 def _maxrss_bytes(stderr: str) -> int:
-    value = int(stderr.rsplit("maxrss ", 1)[1].split()[0])
-    return value if sys.platform == "darwin" else value * 1024  # kB on Linux
+    """The peak the child printed (see ``_PEAK``), in bytes."""
+    from simulation.estimate import maxrss_bytes
+
+    return maxrss_bytes(int(stderr.rsplit("maxrss ", 1)[1].split()[0]))
 
 
 def _one_error_line(stderr: str) -> str:
