@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from simulation.estimate import maxrss_bytes
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -144,11 +146,6 @@ def _python(code: str, *args: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _maxrss_bytes(value: int) -> int:
-    """``ru_maxrss`` is in kilobytes on Linux and in bytes on macOS."""
-    return value if sys.platform == "darwin" else value * 1024
-
-
 def _cli_peak(args: list[str], tmp: Path) -> int:
     report = tmp / "peak.json"
     subprocess.run(
@@ -158,7 +155,7 @@ def _cli_peak(args: list[str], tmp: Path) -> int:
         capture_output=True,
         check=True,
     )
-    return _maxrss_bytes(json.loads(report.read_text())["maxrss"])
+    return maxrss_bytes(json.loads(report.read_text())["maxrss"])
 
 
 def _fit(rows: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -175,7 +172,7 @@ def measure(repeats: int) -> dict[str, Any]:
         m = _python(_RUN_ONE, str(BASELINE), json.dumps([r, o, w, h, lead]),
                     str(1 if big else repeats))  # fmt: skip
         runs.append({"people": r + o, "days": w + h, **m,
-                     "bytes": _maxrss_bytes(m["rss_growth"])})  # fmt: skip
+                     "bytes": maxrss_bytes(m["rss_growth"])})  # fmt: skip
     people = np.array([x["people"] for x in runs], dtype=float)
     days = np.array([x["days"] for x in runs], dtype=float)
     deals = np.array([x["deals"] for x in runs], dtype=float)
@@ -205,7 +202,7 @@ def measure(repeats: int) -> dict[str, Any]:
             sweep_peaks[2 * n] = _cli_peak(
                 ["sweep", str(sweep), "--workers", "1", "--out", str(tmp / f"out{n}")], tmp
             )
-    points = {n: _maxrss_bytes(_python(_POINTS_PEAK, str(BASELINE), str(n))["rss_growth"])
+    points = {n: maxrss_bytes(_python(_POINTS_PEAK, str(BASELINE), str(n))["rss_growth"])
               for n in (1000, 20000)}  # fmt: skip
     worker = None
     if Path("/proc/self/smaps_rollup").exists():

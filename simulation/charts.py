@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ import matplotlib.pyplot as plt  # rc_context only: figures never enter pyplot
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import RegularPolygon
@@ -37,6 +37,7 @@ from simulation.diagnosis import effects_frame
 from simulation.formats import format_number, format_value, number_style
 from simulation.metrics import KPI, KPIS, PAY_COMPONENTS
 from simulation.store import atomic_write
+from simulation.text import LAYOUT, escape_controls
 from simulation.words import (
     certainty,
     change_phrase,
@@ -66,7 +67,6 @@ __all__ = [
     "pareto_front",
     "pareto_sets",
     "payouts",
-    "printable",
     "rollout_steps",
     "save_chart",
     "simplex_map",
@@ -170,6 +170,7 @@ def _subplots(
     """A figure outside pyplot's registry: no GUI backend, nothing to close, no import-time
     backend switch (a notebook keeps its inline plots)."""
     fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)  # a renderer to measure text with (see _headline)
     return fig, fig.subplots(*args, **kwargs)
 
 
@@ -248,29 +249,20 @@ def _format_axis(ax: Any, kpi: KPI, axis: str = "x") -> None:
         getattr(ax, f"{axis}axis").set_major_formatter(MoneyFormatter())
 
 
-#: Control characters (C0 but tab and newline, DEL, C1): invisible, and not allowed in XML.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with each control character written out as ``\\xNN``: a plan name holding a
-    bell or a terminal colour code shows what it holds, and stays valid in SVG, HTML and a deck
-    (XML forbids most control characters)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
-
-
 def literal(text: str) -> str:
-    """``text`` as matplotlib should draw it, verbatim: control characters written out and
-    every ``$`` escaped, so a name like ``$x$`` or ``$\\cmd$`` never turns into (or breaks)
-    mathtext. Every user-supplied text a chart draws goes through here (or :func:`wrap`)."""
-    return printable(text).replace("$", r"\$")
+    """``text`` as matplotlib should draw it, verbatim: control characters written out (a plan
+    name holding a bell, a terminal colour code or a right-to-left override shows what it
+    holds, and stays valid in SVG) and every ``$`` escaped, so a name like ``$x$`` or
+    ``$\\cmd$`` never turns into (or breaks) mathtext. Every user-supplied text a chart draws
+    goes through here (or :func:`wrap`)."""
+    return escape_controls(str(text), keep=LAYOUT).replace("$", r"\$")
 
 
 def wrap(label: str, width: int = MAX_LABEL) -> str:
     """A label or headline wrapped at ``width`` characters, made :func:`literal` for drawing."""
     import textwrap
 
-    label = printable(label)
+    label = escape_controls(str(label), keep=LAYOUT)
     return literal("\n".join(textwrap.wrap(label, width, break_long_words=False)) or label)
 
 
@@ -279,7 +271,7 @@ def _headline(fig: Figure, title: str) -> int:
 
     :data:`TITLE_WIDTH` characters fit ordinary text, but wide glyphs (capitals, symbols in a
     plan name) take more room, so the wrap narrows until the widest line fits."""
-    renderer = fig._get_renderer()  # the one tight_layout measures with
+    renderer = fig.canvas.get_renderer()  # the one tight_layout measures with
     for width in range(TITLE_WIDTH, 20, -4):
         text = fig.suptitle(wrap(title, width), x=0.01, ha="left")
         if text.get_window_extent(renderer).x1 <= fig.bbox.x1:

@@ -28,6 +28,8 @@ from simulation.loader import ScenarioError, load_scenario, parse_set_option, sc
 from simulation.tables import (
     WIDTH,
     as_float,
+    format_bytes,
+    format_duration,
     format_percent,
     format_summary,
     format_table,
@@ -123,7 +125,7 @@ def memory_size(text: str) -> int:
 def add_limit_args(p: argparse.ArgumentParser) -> None:
     """``--max-runs`` and ``--max-memory``: a request beyond them is refused before it starts."""
     from simulation.design import MAX_RUNS
-    from simulation.estimate import default_max_memory, format_bytes
+    from simulation.estimate import default_max_memory
 
     p.add_argument("--max-runs", type=int_at_least(1), default=MAX_RUNS, metavar="N",
                    help=f"refuse a request of more runs (default {MAX_RUNS:,})")  # fmt: skip
@@ -331,11 +333,6 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _duration(seconds: float) -> str:
-    m, s = divmod(round(seconds), 60)
-    return f"{m}m{s:02d}s" if m else f"{seconds:.1f}s"
-
-
 def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[str]) -> Any:
     """Run what is pending with a progress bar, and report an interruption."""
     from simulation.experiments import RunInterrupted, execute
@@ -383,7 +380,7 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
     lines = [
         f"Sweep {design.name}: {summary.done} of {summary.n_runs} runs ({len(design.points)} "
         f"design points x {design.replications} replications), seed {design.seed}.",
-        f"This session ran {summary.ran} runs in {_duration(summary.seconds)}"
+        f"This session ran {summary.ran} runs in {format_duration(summary.seconds)}"
         + (
             f" ({summary.rate:.1f} runs/s, {summary.workers} worker(s), {summary.executor})."
             if summary.ran
@@ -638,12 +635,15 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Board pack of a results folder: charts, HTML report and PowerPoint deck."""
     from simulation.report import build, parse_formats, write
+    from simulation.results import ResultsError
 
     formats = parse_formats(args.format)
     report = build(Path(args.results))
     out = Path(args.out) if args.out else Path(args.results) / "report"
     try:
         files = write(report, out, formats)
+    except ResultsError as exc:  # a file in the way: name the option that chose the folder
+        raise ResultsError(f"--out: {exc}") from None
     except OSError as exc:  # a folder that cannot be written: the user's to fix
         raise UsageError(
             f"--out: cannot write the report to {out}: {exc.strerror or exc}"

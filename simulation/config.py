@@ -10,21 +10,24 @@ This module does no I/O: reading YAML, ``extends:`` and ``--set`` live in ``simu
 
 from __future__ import annotations
 
-import functools
 import math
-import reprlib
 import types
-import unicodedata
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+from simulation.text import LAYOUT, excerpt, refuse_controls
 
 WEIGHT_TOLERANCE = 1e-6
 
@@ -32,26 +35,8 @@ WEIGHT_TOLERANCE = 1e-6
 #: still far above any real one), far below where float arithmetic loses cents or overflows.
 MONEY_MAX = 1e12
 
-#: Most characters of one user value an error message shows; a message must stay one short line
-#: whatever was typed (a key of 1 MB, a list of a million numbers).
-EXCERPT_CHARS = 80
-
 #: Most problems one error message lists; the rest are counted.
 MAX_PROBLEMS = 10
-
-_REPR = reprlib.Repr(maxlevel=2, maxlist=4, maxtuple=4, maxdict=4, maxset=4, maxstring=40)
-_REPR.maxother = 40
-
-
-def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
-    """A short, printable rendering of a user value for an error message.
-
-    Never renders more than it shows (``reprlib`` stops after a few items), so a huge nested
-    value costs nothing; control characters are escaped so a message cannot drive the terminal.
-    """
-    text = value[: limit + 1] if isinstance(value, str) else _REPR.repr(value)
-    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_number(annotation: Any) -> bool:
@@ -62,14 +47,6 @@ def _is_number(annotation: Any) -> bool:
         args = [a for a in get_args(annotation) if a is not type(None)]
         return bool(args) and all(a in (int, float) for a in args)
     return False
-
-
-def _control_character(text: str, allowed: str = "") -> str | None:
-    """A description of the first control character in ``text`` (``None`` when there is none)."""
-    for i, c in enumerate(text):
-        if c not in allowed and unicodedata.category(c) in ("Cc", "Zl", "Zp"):
-            return f"contains a control character (U+{ord(c):04X}) at position {i + 1}"
-    return None
 
 
 #: Keys an intervention may not change: they size the run itself.
@@ -100,47 +77,68 @@ def P(default: Any, unit: str, source: str, description: str, **bounds: Any) -> 
     )
 
 
-class NotANumber:
-    """Stands in for ``true``/``false`` given to a number field, so validation fails there.
+class NoBool:
+    """Marks a number field that refuses ``true``/``false``; the check runs in pydantic's core.
 
-    Pydantic would read ``true`` as 1 for a number; replacing it before field validation keeps
-    the error at the field's own path, and :func:`describe_errors` names the rule.
+    YAML reads ``true`` and ``yes`` as booleans, and pydantic would take them as 1 for a
+    number. The field's schema becomes a chain: first "an int, a float, a text or null, as
+    given" (strict, so a bool matches none of them), then the field's own lax number schema
+    with its bounds, which reads ``40`` as ``40.0`` for a float, ``"40"`` as 40 and ``8.0`` as 8
+    for an int, exactly as before. No Python runs per value, so validating a scenario stays
+    cheap (sweeps validate thousands).
     """
 
-    def __init__(self, value: bool) -> None:
-        self.value = value
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        number = handler(source)
+        as_given = core_schema.union_schema(
+            [
+                core_schema.int_schema(strict=True),
+                # infinities pass here so the field's own schema reports them as such
+                core_schema.float_schema(strict=True, allow_inf_nan=True),
+                core_schema.str_schema(strict=True),
+                core_schema.none_schema(),
+            ],
+            mode="left_to_right",
+            custom_error_type="int_type" if source is int else "float_type",
+        )
+        return core_schema.chain_schema([as_given, number])
 
-    def __repr__(self) -> str:
-        return f"{str(self.value).lower()} (expected a number, got true/false)"
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The JSON schema of the number and its bounds (the guard adds nothing to show)."""
+        return handler(schema["steps"][-1])
 
 
-@functools.cache
-def _number_fields(model: type[BaseModel]) -> frozenset[str]:
-    return frozenset(k for k, f in model.model_fields.items() if _is_number(f.annotation))
+#: Number types of every schema field: ``x: Float = ...``; ``true``/``false`` are refused.
+Float = Annotated[float, NoBool()]
+Int = Annotated[int, NoBool()]
+OptionalFloat = Annotated[float | None, NoBool()]
 
 
 class StrictNumbers(BaseModel):
     """Numbers are finite numbers: not ``.inf``/``.nan`` and not ``true``/``false``.
 
-    YAML reads ``true`` and ``yes`` as booleans, and pydantic would take them as 1 for a
-    number; an infinite salary would run and silently produce no KPIs. Both are refused for
-    every ``int``/``float`` field of every subclass, at the field's own path. The check is one
-    pass over each section's input, so validating a scenario stays cheap (sweeps validate
-    thousands).
+    An infinite salary would run and silently produce no KPIs. Every ``int``/``float`` field of
+    a subclass must be declared :data:`Int`, :data:`Float` or :data:`OptionalFloat` (checked
+    when the class is defined), which refuse ``true``/``false`` at the field's own path.
     """
 
     model_config = ConfigDict(allow_inf_nan=False)
 
-    @model_validator(mode="before")
     @classmethod
-    def _no_bool_numbers(cls, data: Any) -> Any:
-        if isinstance(data, dict) and any(isinstance(v, bool) for v in data.values()):
-            numbers = _number_fields(cls)
-            data = {
-                k: NotANumber(v) if isinstance(v, bool) and k in numbers else v
-                for k, v in data.items()
-            }
-        return data
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, field in cls.model_fields.items():
+            if _is_number(field.annotation) and not any(
+                isinstance(m, NoBool) for m in field.metadata
+            ):
+                raise TypeError(
+                    f"{cls.__name__}.{name}: declare numbers as Int, Float or OptionalFloat, "
+                    "which refuse true/false"
+                )
 
 
 class Section(StrictNumbers):
@@ -150,10 +148,10 @@ class Section(StrictNumbers):
 
 
 class Org(Section):
-    sales_reps: int = P(
+    sales_reps: Int = P(
         40, "people", "mid-market B2B firm; brief", "Number of sales reps.", ge=2, le=2000
     )
-    ops_staff: int = P(
+    ops_staff: Int = P(
         30,
         "people",
         "mid-market B2B firm; brief",
@@ -161,7 +159,7 @@ class Org(Section):
         ge=2,
         le=2000,
     )
-    rep_salary: float = P(
+    rep_salary: Float = P(
         85_000.0,
         "currency/year",
         "typical B2B account executive base",
@@ -169,7 +167,7 @@ class Org(Section):
         gt=0,
         le=MONEY_MAX,
     )
-    ops_salary: float = P(
+    ops_salary: Float = P(
         70_000.0,
         "currency/year",
         "typical implementation specialist",
@@ -177,7 +175,7 @@ class Org(Section):
         gt=0,
         le=MONEY_MAX,
     )
-    loaded_cost_factor: float = P(
+    loaded_cost_factor: Float = P(
         1.3,
         "x salary",
         "employer on-costs ~30%",
@@ -194,7 +192,7 @@ class Structure(Section):
         "brief",
         "silo: two functional departments with a pooled ops queue; pod/squad/tribe: cross-functional teams, each with its own ops queue.",
     )
-    team_size: int = P(
+    team_size: Int = P(
         8,
         "people",
         "span of control 6-10; MODEL.md ranges",
@@ -202,7 +200,7 @@ class Structure(Section):
         ge=2,
         le=50,
     )
-    decision_authority: float | None = P(
+    decision_authority: OptionalFloat = P(
         None,
         "probability",
         "MODEL.md: pod limited, squad moderate, tribe high",
@@ -210,7 +208,7 @@ class Structure(Section):
         ge=0,
         le=1,
     )
-    escalation_days: float = P(
+    escalation_days: Float = P(
         3.0,
         "days",
         "assumption: one manager review cycle",
@@ -218,7 +216,7 @@ class Structure(Section):
         ge=0,
         le=60,
     )
-    escalations_per_day: float = P(
+    escalations_per_day: Float = P(
         8.0,
         "exceptions/day",
         "assumption: two managers, ~4 decisions/day each",
@@ -226,7 +224,7 @@ class Structure(Section):
         gt=0,
         le=1000,
     )
-    coordination_minutes_per_link: float = P(
+    coordination_minutes_per_link: Float = P(
         2.5,
         "minutes/link/day",
         "Brooks 1975: n(n-1)/2 channels; assumption for size",
@@ -234,7 +232,7 @@ class Structure(Section):
         ge=0,
         le=60,
     )
-    context_build_days: float = P(
+    context_build_days: Float = P(
         60.0,
         "days",
         "Carlile 2004; assumption",
@@ -242,7 +240,7 @@ class Structure(Section):
         gt=0,
         le=2000,
     )
-    context_max_reduction: float = P(
+    context_max_reduction: Float = P(
         0.6,
         "share",
         "assumption",
@@ -250,7 +248,7 @@ class Structure(Section):
         ge=0,
         le=1,
     )
-    transition_days: int = P(
+    transition_days: Int = P(
         20,
         "days",
         "assumption: reorganisation dip of about a month",
@@ -258,7 +256,7 @@ class Structure(Section):
         ge=0,
         le=250,
     )
-    transition_hours: float = P(
+    transition_hours: Float = P(
         1.0,
         "hours/person/day",
         "assumption",
@@ -286,7 +284,7 @@ class Structure(Section):
 
 
 class Weights(Section):
-    individual: float = P(
+    individual: Float = P(
         1.0,
         "share",
         "brief: today's plan is 100% individual",
@@ -294,7 +292,7 @@ class Weights(Section):
         ge=0,
         le=1,
     )
-    team: float = P(
+    team: Float = P(
         0.0,
         "share",
         "brief",
@@ -302,8 +300,8 @@ class Weights(Section):
         ge=0,
         le=1,
     )
-    company: float = P(0.0, "share", "brief", "Weight on company activated revenue.", ge=0, le=1)
-    silo_buster: float = P(
+    company: Float = P(0.0, "share", "brief", "Weight on company activated revenue.", ge=0, le=1)
+    silo_buster: Float = P(
         0.0,
         "share",
         "brief",
@@ -336,7 +334,7 @@ class Incentives(Section):
         "brief: reps are paid on closed deals today; MODEL.md: owner accountable for activation",
         "What a rep's individual KPI counts: closed-won value (bookings) or value of customers activated (activation).",
     )
-    bonus_pool: float = P(
+    bonus_pool: Float = P(
         0.20,
         "share of salary",
         "WorldatWork sales comp surveys: 15-30% variable",
@@ -344,7 +342,7 @@ class Incentives(Section):
         ge=0,
         le=2,
     )
-    silo_buster_noise: float = P(
+    silo_buster_noise: Float = P(
         0.5,
         "sd ratio",
         "assumption; Lazear & Rosen 1981 tournaments",
@@ -352,7 +350,7 @@ class Incentives(Section):
         ge=0,
         le=10,
     )
-    silo_buster_winners: float = P(
+    silo_buster_winners: Float = P(
         0.2,
         "share",
         "assumption",
@@ -360,7 +358,7 @@ class Incentives(Section):
         gt=0,
         le=1,
     )
-    payout_cap: float = P(
+    payout_cap: Float = P(
         2.0,
         "x target",
         "common plan design: cap at 200%",
@@ -368,7 +366,7 @@ class Incentives(Section):
         ge=1,
         le=10,
     )
-    payout_period_days: int = P(
+    payout_period_days: Int = P(
         21, "days", "monthly payout", "Working days between bonus payouts.", ge=5, le=250
     )
 
@@ -380,7 +378,7 @@ class Handover(Section):
         "brief",
         "Minimum Viable Handoff gate: a package below the threshold is returned to the rep.",
     )
-    mvh_threshold: float = P(
+    mvh_threshold: Float = P(
         0.7,
         "completeness",
         "assumption",
@@ -388,7 +386,7 @@ class Handover(Section):
         ge=0,
         le=1,
     )
-    compliance: float = P(
+    compliance: Float = P(
         1.0,
         "probability",
         "Urbach et al. 2014: checklists are often box-ticked",
@@ -411,7 +409,7 @@ class Handover(Section):
         "brief",
         "A named handoff owner (the rep) follows each customer to activation: chases stalled answers and keeps contact, at owner_hours_per_week. Pay is unchanged; combine with incentives.rep_measure: activation to make the owner paid on activation.",
     )
-    manual_trigger_days: float = P(
+    manual_trigger_days: Float = P(
         3.0,
         "days",
         "assumption",
@@ -419,7 +417,7 @@ class Handover(Section):
         ge=0,
         le=60,
     )
-    gate_minutes: float = P(
+    gate_minutes: Float = P(
         20.0,
         "minutes/handover",
         "assumption",
@@ -427,10 +425,10 @@ class Handover(Section):
         ge=0,
         le=480,
     )
-    return_days: float = P(
+    return_days: Float = P(
         2.0, "days", "assumption", "Delay added when a package is returned to the rep.", ge=0, le=60
     )
-    fix_factor: float = P(
+    fix_factor: Float = P(
         1.5,
         "x",
         "assumption: redoing a package after the fact is slower than writing it while selling",
@@ -438,7 +436,7 @@ class Handover(Section):
         ge=0,
         le=20,
     )
-    red_flag_detection: float = P(
+    red_flag_detection: Float = P(
         0.8,
         "probability",
         "assumption: ops spot most thin packages at intake, not all",
@@ -446,7 +444,7 @@ class Handover(Section):
         ge=0,
         le=1,
     )
-    review_minutes: float = P(
+    review_minutes: Float = P(
         10.0,
         "minutes/package",
         "assumption",
@@ -454,7 +452,7 @@ class Handover(Section):
         ge=0,
         le=480,
     )
-    owner_hours_per_week: float = P(
+    owner_hours_per_week: Float = P(
         0.5,
         "hours/deal/week",
         "assumption",
@@ -462,7 +460,7 @@ class Handover(Section):
         ge=0,
         le=40,
     )
-    owner_answer_speedup: float = P(
+    owner_answer_speedup: Float = P(
         0.5,
         "share",
         "assumption",
@@ -470,7 +468,7 @@ class Handover(Section):
         ge=0,
         le=1,
     )
-    owner_contact_effect: float = P(
+    owner_contact_effect: Float = P(
         0.3,
         "share",
         "assumption; customer success practice",
@@ -487,7 +485,7 @@ class Comms(Section):
         "brief",
         "chat_first: every message interrupts; channel_sla: only urgent traffic on chat, the rest batched with answer SLAs.",
     )
-    chatter_per_day: float = P(
+    chatter_per_day: Float = P(
         4.0,
         "messages/person/day",
         "assumption; Mark et al. 2008",
@@ -495,10 +493,10 @@ class Comms(Section):
         ge=0,
         le=200,
     )
-    handling_minutes: float = P(
+    handling_minutes: Float = P(
         3.0, "minutes/message", "assumption", "Time to read and answer one message.", ge=0, le=120
     )
-    resumption_minutes: float = P(
+    resumption_minutes: Float = P(
         15.0,
         "minutes",
         "Mark, Gudith & Klocke 2008 (10-25 min)",
@@ -506,7 +504,7 @@ class Comms(Section):
         ge=0,
         le=120,
     )
-    deep_work_share: float = P(
+    deep_work_share: Float = P(
         0.5,
         "share",
         "assumption",
@@ -514,7 +512,7 @@ class Comms(Section):
         ge=0,
         le=1,
     )
-    urgent_share: float = P(
+    urgent_share: Float = P(
         0.2,
         "share",
         "assumption",
@@ -522,7 +520,7 @@ class Comms(Section):
         ge=0,
         le=1,
     )
-    sla_answer_days: float = P(
+    sla_answer_days: Float = P(
         1.0,
         "days",
         "brief: project tool 24 h, email 24-48 h",
@@ -530,7 +528,7 @@ class Comms(Section):
         ge=0,
         le=10,
     )
-    batch_handling_factor: float = P(
+    batch_handling_factor: Float = P(
         0.8,
         "x",
         "assumption: batching is slightly cheaper",
@@ -538,7 +536,7 @@ class Comms(Section):
         ge=0,
         le=2,
     )
-    stress_rework: float = P(
+    stress_rework: Float = P(
         0.015,
         "per interruption/day",
         "Mark et al. 2008: interruptions raise stress and errors",
@@ -546,7 +544,7 @@ class Comms(Section):
         ge=0,
         le=1,
     )
-    status_request_rate: float = P(
+    status_request_rate: Float = P(
         0.15,
         "messages/customer/day",
         "assumption",
@@ -557,7 +555,7 @@ class Comms(Section):
 
 
 class Info(Section):
-    asymmetry: float = P(
+    asymmetry: Float = P(
         0.5,
         "0..1",
         "Carlile 2004; assumption",
@@ -566,19 +564,19 @@ class Info(Section):
         le=1,
     )
     glossary: bool = P(False, "-", "brief", "Shared glossary of terms.")
-    glossary_effect: float = P(
+    glossary_effect: Float = P(
         0.25, "share", "assumption", "Reduction of misunderstanding from the glossary.", ge=0, le=1
     )
     eli5: bool = P(
         False, "-", "brief", "Explain-like-I'm-five protocol for cross-department questions."
     )
-    eli5_effect: float = P(
+    eli5_effect: Float = P(
         0.3, "share", "assumption", "Reduction of misunderstanding from ELI5 answers.", ge=0, le=1
     )
-    eli5_minutes: float = P(
+    eli5_minutes: Float = P(
         5.0, "minutes/question", "assumption", "Extra answer time for an ELI5 answer.", ge=0, le=120
     )
-    translation_champions: int = P(
+    translation_champions: Int = P(
         0,
         "people",
         "brief",
@@ -586,7 +584,7 @@ class Info(Section):
         ge=0,
         le=200,
     )
-    champion_hours_per_day: float = P(
+    champion_hours_per_day: Float = P(
         1.5,
         "hours/day",
         "assumption",
@@ -594,7 +592,7 @@ class Info(Section):
         ge=0,
         le=8,
     )
-    champion_minutes: float = P(
+    champion_minutes: Float = P(
         15.0,
         "minutes/question",
         "assumption",
@@ -602,7 +600,7 @@ class Info(Section):
         ge=0,
         le=240,
     )
-    champion_effect: float = P(
+    champion_effect: Float = P(
         0.6,
         "share",
         "assumption",
@@ -613,7 +611,7 @@ class Info(Section):
     decision_archive: bool = P(
         False, "-", "brief", "Read-only archive of decisions: cuts search time."
     )
-    archive_search_cut: float = P(
+    archive_search_cut: Float = P(
         0.4,
         "share",
         "assumption",
@@ -621,7 +619,7 @@ class Info(Section):
         ge=0,
         le=1,
     )
-    upkeep_minutes: float = P(
+    upkeep_minutes: Float = P(
         5.0,
         "minutes/person/day",
         "assumption",
@@ -629,7 +627,7 @@ class Info(Section):
         ge=0,
         le=120,
     )
-    search_hours: float = P(
+    search_hours: Float = P(
         1.0,
         "hours/person/day",
         "McKinsey 2012: 1.8 h/day (19%) searching, all causes; calibrated",
@@ -637,7 +635,7 @@ class Info(Section):
         ge=0,
         le=8,
     )
-    questions_per_gap: float = P(
+    questions_per_gap: Float = P(
         6.0,
         "questions/deal",
         "assumption",
@@ -645,7 +643,7 @@ class Info(Section):
         ge=0,
         le=100,
     )
-    misunderstanding_rework: float = P(
+    misunderstanding_rework: Float = P(
         0.3,
         "x work",
         "assumption",
@@ -653,7 +651,7 @@ class Info(Section):
         ge=0,
         le=5,
     )
-    search_hours_per_gap: float = P(
+    search_hours_per_gap: Float = P(
         6.0,
         "hours/deal",
         "assumption",
@@ -670,10 +668,10 @@ class Coaching(Section):
         "brief",
         "micro_4wk: four weekly sessions (job swap, handoff review, call review, problem-solving pairs); workshop: the same hours in one day.",
     )
-    start_day: int = P(
+    start_day: Int = P(
         0, "day", "brief", "Measured day on which the programme starts.", ge=0, le=5000
     )
-    hours: float = P(
+    hours: Float = P(
         6.0,
         "hours/person",
         "brief: four 1.5 h sessions",
@@ -681,7 +679,7 @@ class Coaching(Section):
         ge=0,
         le=80,
     )
-    gain: float = P(
+    gain: Float = P(
         0.35,
         "0..1",
         "assumption",
@@ -689,7 +687,7 @@ class Coaching(Section):
         ge=0,
         le=1,
     )
-    massed_retention: float = P(
+    massed_retention: Float = P(
         0.5,
         "x",
         "Cepeda et al. 2006 spacing effect",
@@ -697,7 +695,7 @@ class Coaching(Section):
         ge=0,
         le=1,
     )
-    decay_half_life_days: float = P(
+    decay_half_life_days: Float = P(
         90.0,
         "days",
         "Arthur et al. 1998 skill decay",
@@ -705,7 +703,7 @@ class Coaching(Section):
         gt=0,
         le=5000,
     )
-    practice_protection: float = P(
+    practice_protection: Float = P(
         0.7,
         "share",
         "assumption",
@@ -719,7 +717,7 @@ class Coaching(Section):
         "brief",
         "Blame-free post-mortem of each churned customer feeds lessons back to its rep.",
     )
-    postmortem_hours: float = P(
+    postmortem_hours: Float = P(
         1.0,
         "hours/person",
         "assumption",
@@ -727,7 +725,7 @@ class Coaching(Section):
         ge=0,
         le=8,
     )
-    postmortem_gain: float = P(
+    postmortem_gain: Float = P(
         0.03, "skill", "assumption", "Handover skill a rep gains from one post-mortem.", ge=0, le=1
     )
 
@@ -743,7 +741,7 @@ class Coaching(Section):
 
 
 class Market(Section):
-    leads_per_rep_day: float = P(
+    leads_per_rep_day: Float = P(
         0.25,
         "leads/rep/day",
         "assumption: ~60 qualified opportunities per rep per year",
@@ -751,7 +749,7 @@ class Market(Section):
         ge=0,
         le=50,
     )
-    deal_value: float = P(
+    deal_value: Float = P(
         40_000.0,
         "currency/year",
         "mid-market ACV; assumption",
@@ -759,10 +757,10 @@ class Market(Section):
         gt=0,
         le=MONEY_MAX,
     )
-    deal_value_cv: float = P(
+    deal_value_cv: Float = P(
         0.6, "cv", "assumption", "Coefficient of variation of deal value (lognormal).", ge=0, le=5
     )
-    selling_hours: float = P(
+    selling_hours: Float = P(
         20.0,
         "hours/deal",
         "assumption; calibrated: reps about 80% busy selling at baseline",
@@ -770,7 +768,7 @@ class Market(Section):
         gt=0,
         le=500,
     )
-    work_cv: float = P(
+    work_cv: Float = P(
         0.5,
         "cv",
         "assumption",
@@ -778,7 +776,7 @@ class Market(Section):
         ge=0,
         le=5,
     )
-    win_base: float = P(
+    win_base: Float = P(
         0.45,
         "probability",
         "MODEL.md band 35-55%",
@@ -786,7 +784,7 @@ class Market(Section):
         gt=0,
         lt=1,
     )
-    stale_hazard: float = P(
+    stale_hazard: Float = P(
         0.01,
         "per day",
         "assumption; calibrated to win rate 35-55%",
@@ -794,10 +792,10 @@ class Market(Section):
         ge=0,
         le=1,
     )
-    overpromise_win_lift: float = P(
+    overpromise_win_lift: Float = P(
         0.8, "log-odds", "assumption", "Win log-odds gained by overselling a deal.", ge=0, le=5
     )
-    implementation_hours: float = P(
+    implementation_hours: Float = P(
         26.0,
         "hours/deal",
         "assumption",
@@ -805,7 +803,7 @@ class Market(Section):
         gt=0,
         le=2000,
     )
-    max_selling_hours_per_deal_day: float = P(
+    max_selling_hours_per_deal_day: Float = P(
         4.0,
         "hours/day",
         "assumption: a buyer gives a few hours of meetings and calls a day",
@@ -813,7 +811,7 @@ class Market(Section):
         gt=0,
         le=1000,
     )
-    max_hours_per_deal_day: float = P(
+    max_hours_per_deal_day: Float = P(
         4.0,
         "hours/day",
         "assumption: customer-side pace of an implementation",
@@ -821,7 +819,7 @@ class Market(Section):
         gt=0,
         le=1000,
     )
-    churn_base_hazard: float = P(
+    churn_base_hazard: Float = P(
         0.0003,
         "per day",
         "assumption; brief ~15% churn at handover",
@@ -829,7 +827,7 @@ class Market(Section):
         ge=0,
         le=1,
     )
-    churn_early_multiplier: float = P(
+    churn_early_multiplier: Float = P(
         3.0,
         "x",
         "MODEL.md: hazard front-loaded; calibrated",
@@ -837,10 +835,10 @@ class Market(Section):
         ge=0,
         le=100,
     )
-    churn_early_days: float = P(
+    churn_early_days: Float = P(
         10.0, "days", "assumption", "Time constant of the early fragility.", gt=0, le=500
     )
-    churn_wait_hazard: float = P(
+    churn_wait_hazard: Float = P(
         0.003,
         "per day",
         "assumption",
@@ -848,7 +846,7 @@ class Market(Section):
         ge=0,
         le=1,
     )
-    churn_gap_hazard: float = P(
+    churn_gap_hazard: Float = P(
         0.006,
         "per day",
         "assumption",
@@ -856,7 +854,7 @@ class Market(Section):
         ge=0,
         le=1,
     )
-    churn_info_hazard: float = P(
+    churn_info_hazard: Float = P(
         0.001,
         "per day",
         "assumption",
@@ -864,7 +862,7 @@ class Market(Section):
         ge=0,
         le=1,
     )
-    promise_rework: float = P(
+    promise_rework: Float = P(
         0.4,
         "x work",
         "assumption",
@@ -872,7 +870,7 @@ class Market(Section):
         ge=0,
         le=5,
     )
-    exceptions_per_deal: float = P(
+    exceptions_per_deal: Float = P(
         0.6,
         "exceptions/deal",
         "assumption",
@@ -889,7 +887,7 @@ class Behaviour(Section):
         "McFadden logit; Holmstrom & Milgrom 1991",
         "How people split their day. logit: shares follow the softmax of all tasks' returns (free riding shows as slack and less core work). budget: each task's effort follows its own return under an 8-hour budget (free riding also cuts documentation and help). Run both to test how much a conclusion rests on this assumption.",
     )
-    effort_elasticity: float = P(
+    effort_elasticity: Float = P(
         2.0,
         "1/return",
         "assumption",
@@ -897,7 +895,7 @@ class Behaviour(Section):
         ge=0,
         le=100,
     )
-    logit_beta: float = P(
+    logit_beta: Float = P(
         3.0,
         "1/return",
         "assumption; McFadden logit",
@@ -905,7 +903,7 @@ class Behaviour(Section):
         ge=0,
         le=100,
     )
-    adapt_rate: float = P(
+    adapt_rate: Float = P(
         0.25,
         "per week",
         "assumption: a plan's effect appears over weeks",
@@ -913,7 +911,7 @@ class Behaviour(Section):
         gt=0,
         le=1,
     )
-    belief_rate: float = P(
+    belief_rate: Float = P(
         0.3,
         "per payout",
         "assumption",
@@ -921,7 +919,7 @@ class Behaviour(Section):
         gt=0,
         le=1,
     )
-    norm_core: float = P(
+    norm_core: Float = P(
         0.5,
         "return",
         "Baker 1992: base pay and supervision keep the core job done",
@@ -929,7 +927,7 @@ class Behaviour(Section):
         ge=0,
         le=5,
     )
-    norm_quality: float = P(
+    norm_quality: Float = P(
         0.15,
         "return",
         "assumption",
@@ -937,7 +935,7 @@ class Behaviour(Section):
         ge=0,
         le=5,
     )
-    norm_help: float = P(
+    norm_help: Float = P(
         0.1,
         "return",
         "assumption",
@@ -945,10 +943,10 @@ class Behaviour(Section):
         ge=0,
         le=5,
     )
-    norm_sd: float = P(
+    norm_sd: Float = P(
         0.05, "return", "assumption", "Spread of intrinsic norms across people.", ge=0, le=5
     )
-    slack_value: float = P(
+    slack_value: Float = P(
         0.05,
         "return",
         "assumption",
@@ -956,7 +954,7 @@ class Behaviour(Section):
         ge=0,
         le=5,
     )
-    peer_monitoring: float = P(
+    peer_monitoring: Float = P(
         0.6,
         "x",
         "Knez & Simester 2001",
@@ -964,7 +962,7 @@ class Behaviour(Section):
         ge=0,
         le=5,
     )
-    visibility_size: float = P(
+    visibility_size: Float = P(
         6.0,
         "people",
         "Ringelmann; assumption",
@@ -972,7 +970,7 @@ class Behaviour(Section):
         gt=0,
         le=100,
     )
-    conditional_cooperation: float = P(
+    conditional_cooperation: Float = P(
         0.6,
         "slope",
         "Fischbacher & Gachter 2010",
@@ -980,7 +978,7 @@ class Behaviour(Section):
         ge=0,
         le=1,
     )
-    overpromise_max: float = P(
+    overpromise_max: Float = P(
         0.5,
         "share of deals",
         "assumption",
@@ -988,7 +986,7 @@ class Behaviour(Section):
         ge=0,
         le=1,
     )
-    honesty_norm: float = P(
+    honesty_norm: Float = P(
         0.3,
         "return",
         "assumption; calibrated: reps still oversell when bookings pay, few do when they do not",
@@ -996,10 +994,10 @@ class Behaviour(Section):
         ge=0,
         le=5,
     )
-    handover_skill: float = P(
+    handover_skill: Float = P(
         0.6, "0..1", "assumption", "Initial handover skill of reps.", ge=0, le=1
     )
-    learning_exponent: float = P(
+    learning_exponent: Float = P(
         0.15,
         "-",
         "Wright 1936 learning curve",
@@ -1007,7 +1005,7 @@ class Behaviour(Section):
         ge=0,
         le=1,
     )
-    bonus_salience: float = P(
+    bonus_salience: Float = P(
         5.0,
         "return per bonus share",
         "assumption; calibrated",
@@ -1015,7 +1013,7 @@ class Behaviour(Section):
         ge=0,
         le=100,
     )
-    help_efficiency: float = P(
+    help_efficiency: Float = P(
         0.5,
         "x",
         "assumption: help is less skilled than own work",
@@ -1023,7 +1021,7 @@ class Behaviour(Section):
         ge=0,
         le=1,
     )
-    doc_hours_need: float = P(
+    doc_hours_need: Float = P(
         1.0,
         "hours/deal",
         "assumption",
@@ -1034,7 +1032,7 @@ class Behaviour(Section):
 
 
 class Intervention(Section):
-    day: int = Field(
+    day: Int = Field(
         ...,
         ge=0,
         le=2500,  # the longest horizon
@@ -1055,19 +1053,7 @@ class Intervention(Section):
     @field_validator("label")
     @classmethod
     def _printable_label(cls, v: str) -> str:
-        return printable(v)
-
-
-def printable(text: str, allowed: str = "") -> str:
-    """Refuse control characters (escape codes, line breaks, NUL) in a name shown to people.
-
-    Names end up in terminals, file names, charts and slides, where a control character is at
-    best invisible and at worst rewrites what the reader sees.
-    """
-    problem = _control_character(text, allowed)
-    if problem:
-        raise ValueError(f"{problem}; use printable text")
-    return text
+        return refuse_controls(v)
 
 
 class Scenario(Section):
@@ -1077,7 +1063,7 @@ class Scenario(Section):
     description: str = Field(
         "", max_length=5000, description="What this scenario represents (line breaks allowed)."
     )
-    horizon_days: int = P(
+    horizon_days: Int = P(
         250,
         "working days",
         "MODEL.md: one working year",
@@ -1085,7 +1071,7 @@ class Scenario(Section):
         ge=20,
         le=2500,
     )
-    warmup_days: int = P(
+    warmup_days: Int = P(
         60,
         "working days",
         "assumption: pipelines fill in ~3 months",
@@ -1107,12 +1093,12 @@ class Scenario(Section):
     @field_validator("name")
     @classmethod
     def _printable_name(cls, v: str) -> str:
-        return printable(v)
+        return refuse_controls(v)
 
     @field_validator("description")
     @classmethod
     def _printable_description(cls, v: str) -> str:
-        return printable(v, allowed="\n\t")
+        return refuse_controls(v, allowed=LAYOUT)
 
     @model_validator(mode="after")
     def _teams_feasible(self) -> Scenario:
@@ -1179,7 +1165,7 @@ def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
         )
     msg = err["msg"].removeprefix("Value error, ")
     value = err.get("input")
-    if isinstance(value, NotANumber):
+    if isinstance(value, bool) and err["type"] in ("float_type", "int_type"):
         msg = "expected a number, got true/false"
     elif err["type"] in ("float_parsing", "int_parsing") and isinstance(value, str):
         msg = f"expected a number, got the text '{excerpt(value)}'"

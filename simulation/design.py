@@ -43,12 +43,12 @@ import numpy as np
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from simulation.config import (
+    Float,
+    Int,
     Scenario,
     StrictNumbers,
     describe_errors,
-    excerpt,
     lever_keys,
-    printable,
     set_dotted,
 )
 from simulation.loader import (
@@ -60,6 +60,7 @@ from simulation.loader import (
     scenario_hash,
 )
 from simulation.seeds import spawned_seed
+from simulation.text import excerpt, refuse_controls
 
 __all__ = [
     "WEIGHT_KEYS",
@@ -80,7 +81,7 @@ __all__ = [
 WEIGHTS = "incentives.weights"
 WEIGHT_PARTS = ("individual", "team", "company", "silo_buster")
 WEIGHT_KEYS = tuple(f"{WEIGHTS}.{p}" for p in WEIGHT_PARTS)
-MAX_RUNS = 1_000_000  # default --max-runs: a design this big is almost certainly a typo
+MAX_RUNS = 1_000_000  # default run limit: a design this big is almost certainly a typo
 DESIGN_SAMPLER_TAG = 0x5EED  # spawn key of the sampler's stream, apart from every run's seeds
 
 
@@ -122,9 +123,9 @@ class _Strict(StrictNumbers):
 
 
 class SimplexAxis(_Strict):
-    simplex: float = Field(gt=0, le=0.5, description="lattice step; 1/step must be a whole number")
+    simplex: Float = Field(gt=0, le=0.5, description="lattice step; 1/step must be a whole number")
     keep: Literal["all", "faces", "interior"] = "all"
-    fix: dict[Literal["individual", "team", "company", "silo_buster"], float] = Field(
+    fix: dict[Literal["individual", "team", "company", "silo_buster"], Float] = Field(
         default_factory=dict
     )
 
@@ -139,8 +140,8 @@ class SimplexAxis(_Strict):
 
 class SampleAxis(_Strict):
     sample: Literal["lhs", "sobol"]
-    n: int = Field(ge=2, le=100_000)
-    ranges: dict[str, tuple[float, float]] = Field(min_length=1)
+    n: Int = Field(ge=2, le=100_000)
+    ranges: dict[str, tuple[Float, Float]] = Field(min_length=1)
 
     @field_validator("ranges")
     @classmethod
@@ -163,8 +164,8 @@ class SweepSpec(_Strict):
     name: str = Field(min_length=1, max_length=80)
     description: str = ""
     base: str = Field(min_length=1, description="scenario file, relative to the sweep file")
-    replications: int = Field(ge=1, le=10_000)
-    seed: int = Field(ge=0, lt=2**63)
+    replications: Int = Field(ge=1, le=10_000)
+    seed: Int = Field(ge=0, lt=2**63)
     axes: dict[str, Any] = Field(min_length=1)
     daily: bool = False
     common_random_numbers: bool = True
@@ -172,7 +173,7 @@ class SweepSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _printable_name(cls, v: str) -> str:
-        return printable(v)
+        return refuse_controls(v)
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def _axis_settings(
         if math.comb(n + 3, 3) > max_runs:
             raise SweepError(
                 f"{where}.simplex: a step of {axis.simplex:g} gives {math.comb(n + 3, 3)} mixes, "
-                f"more than the limit of {max_runs} runs (--max-runs); use a step of 0.01 or more"
+                f"more than the limit of {max_runs:,} runs; use a step of 0.01 or more"
             )
         mixes = simplex_mixes(axis.simplex, axis.keep, axis.fix)
         if not mixes:
@@ -434,8 +435,8 @@ def build_design(
     if n_points * spec.replications > max_runs:
         raise SweepError(
             f"axes: {n_points} design points x {spec.replications} replications = "
-            f"{n_points * spec.replications} runs, more than the limit of {max_runs} "
-            "(--max-runs); use a coarser grid or a sampled design"
+            f"{n_points * spec.replications:,} runs, more than the limit of {max_runs:,} runs; "
+            "use a coarser grid or a sampled design"
         )
     per_axis = [
         _axis_settings(label, parse_axis(label, axis), spec.seed, max_runs)

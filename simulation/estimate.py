@@ -38,9 +38,12 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from simulation.formats import format_bytes, format_duration
 
 if TYPE_CHECKING:
     from simulation.config import Scenario
@@ -52,7 +55,7 @@ __all__ = [
     "RunSize",
     "default_max_memory",
     "estimate",
-    "format_bytes",
+    "maxrss_bytes",
     "parse_bytes",
     "refusal",
     "sweep_sizes",
@@ -325,25 +328,10 @@ def parse_bytes(text: str) -> int:
     return value
 
 
-def format_bytes(n: float, unit: bool = False) -> str:
-    """``1.2 GB``, ``350 MB`` (powers of 1024, as ``--max-memory`` reads them)."""
-    for suffix, size in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= size:
-            value = n / size
-            text = f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
-            return f"{text} {suffix[0] if unit else suffix}"
-    return f"{n:,.0f} B"
-
-
-def format_duration(seconds: float) -> str:
-    """``40 s``, ``12 min``, ``3.5 h``, ``2.1 days``."""
-    if seconds < 90:
-        return f"{max(seconds, 1):.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:,.1f} days"
+def maxrss_bytes(value: int) -> int:
+    """A peak resident set from ``resource.getrusage`` in bytes: ``ru_maxrss`` is in kilobytes
+    on Linux and in bytes on macOS (the benchmarks and tests that check this model use it)."""
+    return value if sys.platform == "darwin" else value * 1024
 
 
 def total_memory() -> int:

@@ -13,6 +13,8 @@ from typing import Any
 __all__ = [
     "NumberStyle",
     "as_float",
+    "format_bytes",
+    "format_duration",
     "format_number",
     "format_value",
     "json_ready",
@@ -86,3 +88,24 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def format_duration(seconds: float) -> str:
+    """``4.2 s``, ``42 s``, ``3.1 min``, ``30 min``, ``3.5 h``, ``2.1 days``: two figures or so,
+    for an estimate and for time spent alike."""
+    for limit, divisor, unit in ((90, 1, "s"), (90 * 60, 60, "min"), (48 * 3600, 3600, "h")):
+        if seconds < limit:
+            value = seconds / divisor
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{seconds / 86400:,.1f} days"
+
+
+def format_bytes(n: float, unit: bool = False) -> str:
+    """``1.2 GB``, ``350 MB`` (powers of 1024, as ``--max-memory`` reads them); ``unit`` gives
+    the one-letter suffix that option takes (``1.2 G``)."""
+    for suffix, size in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            value = n / size
+            text = f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+            return f"{text} {suffix[0] if unit else suffix}"
+    return f"{n:,.0f} B"

@@ -22,7 +22,8 @@ import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError
 
-from simulation.config import Scenario, describe_errors, excerpt, set_dotted
+from simulation.config import Scenario, describe_errors, set_dotted
+from simulation.text import excerpt
 
 __all__ = [
     "ScenarioError",

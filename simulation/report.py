@@ -42,6 +42,7 @@ from simulation.results import (
     paired_differences,
 )
 from simulation.store import atomic_write, write_json
+from simulation.text import LAYOUT, escape_controls
 from simulation.words import (
     change_phrase,
     format_kpi_value,
@@ -766,9 +767,9 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
         path = out / name
         if (path.exists() or path.is_symlink()) and name not in owned:
             raise ResultsError(
-                f"--out: {path} is not a file friction report wrote (or it was changed since) "
-                "and friction overwrites only its own files; choose another --out, or move "
-                "that file away"
+                f"{path} is not a file friction report wrote (or it was changed since) "
+                "and friction overwrites only its own files; choose another output folder, or "
+                "move that file away"
             )
     new = {name: _sha256(data) for name, data in files.items()}
     stale = [name for name in owned if name not in files]
@@ -980,7 +981,7 @@ def _assumption_note(report: Report) -> str:
 def _escape(text: str) -> str:
     """Text for an HTML page: markup in a plan name shows as typed, control characters as
     ``\\xNN`` (a page holding them is not valid HTML)."""
-    return html.escape(charts.printable(text))
+    return html.escape(escape_controls(text, keep=LAYOUT))
 
 
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
@@ -1143,7 +1144,8 @@ def _put(paragraph: Any, text: str, size: float, bold: bool = False,
     paragraph's default run properties are not honoured everywhere)."""
     from pptx.util import Pt
 
-    paragraph.text = charts.printable(text)  # python-pptx would write a bell as "_x0007_"
+    # python-pptx would write a bell as "_x0007_"
+    paragraph.text = escape_controls(text, keep=LAYOUT)
     for run in paragraph.runs:
         run.font.size = Pt(size)
         run.font.bold = bold

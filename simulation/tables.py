@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from simulation.formats import (
     NumberStyle,
     as_float,
+    format_bytes,
+    format_duration,
     format_number,
     format_value,
     json_ready,
@@ -24,6 +26,8 @@ __all__ = [
     "WIDTH",
     "NumberStyle",
     "as_float",
+    "format_bytes",
+    "format_duration",
     "format_number",
     "format_percent",
     "format_summary",

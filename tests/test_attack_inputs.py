@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sandbox import run_limited
 
 from simulation import cli
-from simulation.config import get_dotted, lever_table
-from simulation.design import SweepError, load_sweep, slug
+from simulation.config import Scenario, get_dotted, lever_table
+from simulation.design import SweepError, SweepSpec, build_design, load_sweep, parse_axis, slug
 from simulation.loader import ScenarioError, load_scenario, parse_set_option
 
 MAX_ERROR = 2000  # characters: far more than any honest message, far less than an echoed file
@@ -114,6 +114,36 @@ def test_true_is_not_a_number(write_yaml, text, key):
 
 def test_true_stays_valid_for_switches(write_yaml):
     assert load_scenario(write_yaml("ok.yaml", "handover:\n  mvh: true\n")).handover.mvh is True
+
+
+@pytest.mark.parametrize(
+    ("label", "raw", "where"),
+    [
+        ("incentives.weights", {"simplex": 0.1, "fix": {"team": True}}, "fix.team"),
+        ("x", {"sample": "lhs", "n": 4, "ranges": {"market.deal_value": [True, 5]}}, "ranges"),
+        ("x", {"sample": "lhs", "n": 4, "ranges": {"market.deal_value": [1, False]}}, "ranges"),
+    ],
+)
+def test_true_is_not_a_number_inside_sweep_axes(label, raw, where):
+    with pytest.raises(SweepError) as info:
+        parse_axis(label, raw)
+    message = str(info.value)
+    assert f"axes.{label}.{where}" in message and "true/false" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("org.rep_salary", 90_000, 90_000.0),  # a YAML int for a float field
+        ("org.rep_salary", "90000", 90_000.0),  # a quoted number
+        ("org.sales_reps", "12", 12),
+        ("org.sales_reps", 12.0, 12),  # a whole float for an int field
+        ("structure.decision_authority", 1, 1.0),
+    ],
+)
+def test_numbers_accepted_before_are_still_accepted(key, value, expected):
+    got = get_dotted(load_scenario({}, {key: value}), key)
+    assert got == expected and type(got) is type(expected)
 
 
 # ------------------------------------------------------------------------------------------
@@ -503,3 +533,54 @@ def test_sweep_name_with_control_characters_is_refused(write_yaml):
     with pytest.raises(SweepError) as info:
         load_sweep(path)
     assert "name" in str(info.value) and "control character" in str(info.value)
+
+
+#: Unicode bidirectional controls: they reorder what the reader sees ("pay\u202egnp.exe" is
+#: shown as "payexe.png").
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+        "\u2069", "\u200e", "\u200f", "\u061c"]  # fmt: skip
+
+
+@pytest.mark.parametrize("char", BIDI)
+@pytest.mark.parametrize("key", ["name", "description", "interventions[0].label"])
+def test_bidi_controls_in_names_are_refused(char, key):
+    text = f"pay{char}gnp.exe"
+    if key == "interventions[0].label":
+        data = {"interventions": [{"day": 1, "set": {"info.glossary": True}, "label": text}]}
+    else:
+        data = {key: text}
+    message = error_of(data)
+    assert key in message and "control character" in message
+    assert f"U+{ord(char):04X}" in message and char not in message
+
+
+def test_one_definition_of_a_control_character():
+    """The pattern every check uses is exactly Unicode's Cc, Zl and Zp, and the bidi controls."""
+    import sys
+    import unicodedata
+
+    from simulation.text import CONTROL
+
+    for i in range(sys.maxunicode + 1):
+        c = chr(i)
+        expected = unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in BIDI
+        assert (CONTROL.fullmatch(c) is not None) == expected, f"U+{i:04X}"
+
+
+def test_sweep_name_with_a_bidi_control_is_refused():
+    with pytest.raises(ValueError, match="control character"):
+        SweepSpec(name="pay\u202egnp", base="b.yaml", replications=1, seed=0, axes={"x": [1]})
+
+
+def test_error_messages_show_bidi_controls_escaped():
+    message = error_of({"org": {"sales\u202ereps": 3}})
+    assert "\u202e" not in message and "\\u202e" in message
+
+
+def test_library_refusals_do_not_name_command_line_flags():
+    """The library says "the limit"; the command line names its flag (--max-runs)."""
+    spec = SweepSpec(name="s", base="b.yaml", replications=2, seed=0,
+                     axes={"org.sales_reps": [2, 3, 4]})  # fmt: skip
+    with pytest.raises(SweepError) as info:
+        build_design(spec, Scenario(), max_runs=5)
+    assert "the limit of 5 runs" in str(info.value) and "--" not in str(info.value)

@@ -29,9 +29,13 @@ pytestmark = pytest.mark.needs_model
 HOSTILE = [
     "today $\\cmd$",
     "plan $x$ \x07 <b>bold</b> & co",
-    "\x1b[31mred\x1b[0m Zürich café ✓",
+    "\x1b[31mred\x1b[0m Zürich café ✓ pay\u202egnp.exe",
 ]
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Control characters a pack must never hold raw: C0 but tab and line breaks, DEL, C1, and the
+#: bidirectional controls that reorder what the reader sees.
+CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _scenarios(root: Path) -> list[Path]:
@@ -113,8 +117,9 @@ def test_a_foreign_pack_file_is_never_overwritten(
     (out / "charts").mkdir(parents=True)
     (out / name).write_bytes(b"the user's own file")
     before = _snapshot(out)
-    with pytest.raises(ResultsError, match=re.escape(name) + ".*--out"):
+    with pytest.raises(ResultsError, match=re.escape(name) + ".*output folder") as info:
         _write(plain, out, "html,pptx,png,svg")
+    assert "--out" not in str(info.value), "the library names no command-line flag"
     assert _snapshot(out) == before
 
 
@@ -172,6 +177,22 @@ def test_hostile_plan_names_build_a_pack(hostile: dict[str, Any]) -> None:
     assert hostile["code"] == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "drawn"),
+    [
+        ("pay\u202egnp.exe", "pay\\u202egnp.exe"),
+        ("a\u2066b\u2069c", "a\\u2066b\\u2069c"),
+        ("x\u200fy\u061cz", "x\\u200fy\\u061cz"),
+        ("bell\x07 $1", "bell\\x07 \\$1"),
+        ("line\u2028break", "line\\u2028break"),
+    ],
+)
+def test_charts_draw_control_characters_escaped(name: str, drawn: str) -> None:
+    from simulation.charts import literal
+
+    assert literal(name) == drawn
+
+
 def _svg_text(path: Path) -> str:
     root = ET.parse(path).getroot()  # raises on invalid XML (a control character)
     return " ".join("".join(el.itertext()) for el in root.iter() if el.tag.endswith("text"))
@@ -187,6 +208,7 @@ def test_hostile_plan_names_are_drawn_literally(hostile: dict[str, Any]) -> None
         text = drawn[key]
         assert "$x$" in text and "$\\cmd$" in text and "Zürich café ✓" in text, key
         assert "\\x07" in text and "\\x1b[31mred" in text, key
+        assert "pay\\u202egnp.exe" in text, key
         assert "<b>bold</b> & co" in text, key
 
 
@@ -207,7 +229,7 @@ def test_hostile_plan_names_in_the_html_are_text(hostile: dict[str, Any]) -> Non
     assert "<b>bold</b>" not in raw, "a plan name never becomes markup"
     text = " ".join(page.text)
     assert "plan $x$ \\x07 <b>bold</b> & co" in text
-    assert "\\x1b[31mred\\x1b[0m Zürich café ✓" in text
+    assert "\\x1b[31mred\\x1b[0m Zürich café ✓ pay\\u202egnp.exe" in text
 
 
 def test_hostile_plan_names_in_the_deck_and_index(hostile: dict[str, Any]) -> None:
@@ -216,6 +238,7 @@ def test_hostile_plan_names_in_the_deck_and_index(hostile: dict[str, Any]) -> No
         sh.text_frame.text for slide in deck.slides for sh in slide.shapes if sh.has_text_frame
     )
     assert "plan $x$ \\x07 <b>bold</b> & co" in text
+    assert "pay\\u202egnp.exe" in text
     assert "_x001B_" not in text and not CONTROL.search(text)
     index = json.loads((hostile["out"] / "report.json").read_text(encoding="utf-8"))
     assert any(HOSTILE[1] in item["text"] for item in index["summary"]), "JSON keeps the name"

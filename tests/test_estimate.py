@@ -31,8 +31,10 @@ sys.exit(code)
 
 
 def _maxrss_bytes(stderr: str) -> int:
-    value = int(stderr.rsplit("maxrss ", 1)[1].split()[0])
-    return value if sys.platform == "darwin" else value * 1024  # kB on Linux
+    """The peak the child printed (see ``_PEAK``), in bytes."""
+    from simulation.estimate import maxrss_bytes
+
+    return maxrss_bytes(int(stderr.rsplit("maxrss ", 1)[1].split()[0]))
 
 
 def _one_error_line(stderr: str) -> str:
@@ -295,11 +297,11 @@ def test_sweep_sizes_read_from_the_file_match_the_built_design() -> None:
 
 
 def test_a_raised_max_runs_reaches_the_design(tmp_path: Path, write_yaml) -> None:
-    """build_design's own refusal follows --max-runs instead of a fixed million."""
+    """build_design's own refusal follows the limit given instead of a fixed million."""
     from simulation.design import SweepError, load_sweep
 
     sweep = write_yaml("s.yaml", f"name: s\nbase: {BASELINE}\nreplications: 3\nseed: 1\n"
                        "axes:\n  structure.team_size: [6, 8]\n")  # fmt: skip
-    with pytest.raises(SweepError, match="--max-runs"):
+    with pytest.raises(SweepError, match="limit of 5 runs"):
         load_sweep(sweep, max_runs=5)
     assert load_sweep(sweep, max_runs=6).n_runs == 6

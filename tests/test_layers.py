@@ -32,7 +32,7 @@ MODEL = (
     "handover", "information", "queueing", "streams", "hours", "selling", "structure",
 )  # fmt: skip
 LAYERS = {
-    **dict.fromkeys(("formats", "seeds"), 0),  # helpers with no simulation imports
+    **dict.fromkeys(("formats", "seeds", "text"), 0),  # helpers with no simulation imports
     **dict.fromkeys(("config", "loader", "levers"), 1),  # scenario
     **dict.fromkeys(MODEL, 2),
     **dict.fromkeys(("runner", "design", "execute", "store", "estimate"), 3),  # batch

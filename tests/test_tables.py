@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from simulation import tables
 from simulation.tables import (
     format_number,
     format_summary,
@@ -70,3 +71,34 @@ def test_table_aligns_wraps_and_adds_notes():
     assert lines[3] == "               | three"
     assert lines[4] == "    first note"
     assert lines[5] == "longer  10.25  x"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.04, "0.0 s"),
+        (4.24, "4.2 s"),
+        (42.4, "42 s"),
+        (185, "3.1 min"),  # a session of 3m05s
+        (1800, "30 min"),
+        (3.5 * 3600, "3.5 h"),
+        (1408.9 * 86400, "1,408.9 days"),
+    ],
+)
+def test_one_duration_format_for_estimates_and_elapsed_time(seconds, text):
+    """Two significant figures or so, whatever the magnitude."""
+    assert tables.format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("n", "unit", "text"),
+    [
+        (512, False, "512 B"),
+        (1.5 * 2**20, False, "1.5 MB"),
+        (350 * 2**20, False, "350 MB"),
+        (1.25 * 2**30, True, "1.2 G"),
+        (3.5 * 2**40, False, "3.5 TB"),
+    ],
+)
+def test_byte_sizes_read_as_max_memory_takes_them(n, unit, text):
+    assert tables.format_bytes(n, unit=unit) == text
