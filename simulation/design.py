@@ -29,6 +29,7 @@ numbers (a smoother map, sharper differences), and the seed of replication ``r``
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import sys
@@ -102,14 +103,16 @@ def slug(text: str, max_len: int = 60) -> str:
     "Évaluation équipe" gives "évaluation-équipe" and "营销" stays "营销"; every run of other
     characters (path separators, dots, spaces, control characters) becomes one ``-``. Text is
     normalised (NFC) so a name typed on macOS and on Linux gives the same folder, and
-    ``max_len`` counts UTF-8 bytes because file systems limit names in bytes.
+    ``max_len`` counts UTF-8 bytes because file systems limit names in bytes. A name with no
+    letter or digit ("🚀🔥", "---") gives ``unnamed-`` and a hash of it, so two such names do
+    not share a folder.
     """
     text = unicodedata.normalize("NFC", text.lower())
     s = "".join(
         "".join(run) if keep else "-" for keep, run in itertools.groupby(text, key=_name_char)
     )
     s = s.strip("-_").encode("utf-8")[:max_len].decode("utf-8", errors="ignore")
-    return s.strip("-_") or "unnamed"
+    return s.strip("-_") or f"unnamed-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
 # --------------------------------------------------------------------------------------------
