@@ -149,7 +149,7 @@ def add_limit_args(p: argparse.ArgumentParser) -> None:
     limit = format_bytes(default_max_memory())
     p.add_argument("--max-memory", type=memory_size, default=default_max_memory(),
                    metavar="SIZE", help="refuse a request estimated to need more memory, e.g. "
-                   f"8G or 500M (default 75%% of RAM: {limit})")  # fmt: skip
+                   f"8G or 500M (default 75%% of the memory it may use: {limit})")  # fmt: skip
 
 
 def check_workers(args: argparse.Namespace) -> None:
