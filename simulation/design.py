@@ -104,15 +104,19 @@ def slug(text: str, max_len: int = 60) -> str:
     characters (path separators, dots, spaces, control characters) becomes one ``-``. Text is
     normalised (NFC) so a name typed on macOS and on Linux gives the same folder, and
     ``max_len`` counts UTF-8 bytes because file systems limit names in bytes. A name with no
-    letter or digit ("🚀🔥", "---") gives ``unnamed-`` and a hash of it, so two such names do
-    not share a folder.
+    letter or digit ("🚀🔥", "---") gives ``unnamed-`` and a hash of it (the hash alone if
+    ``max_len`` is under 16), so two such names do not share a folder.
     """
     text = unicodedata.normalize("NFC", text.lower())
     s = "".join(
         "".join(run) if keep else "-" for keep, run in itertools.groupby(text, key=_name_char)
     )
     s = s.strip("-_").encode("utf-8")[:max_len].decode("utf-8", errors="ignore")
-    return s.strip("-_") or f"unnamed-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+    s = s.strip("-_")
+    if s:
+        return s
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"unnamed-{digest}" if max_len >= 16 else digest[:max_len]
 
 
 # --------------------------------------------------------------------------------------------
