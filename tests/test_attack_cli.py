@@ -311,3 +311,12 @@ def test_blank_scenario_name_is_refused(name):
     with pytest.raises(ScenarioError, match=r"name") as info:
         load_scenario({"name": name})
     assert "blank" in str(info.value) or "empty" in str(info.value)
+
+
+@pytest.mark.parametrize("other", ["ti ny ", " ti ny", "ti  ny", "ti\u00a0ny"])
+def test_compare_refuses_names_that_differ_only_in_spaces(other):
+    from simulation.design import SweepError, compare_design
+
+    tiny = load_scenario({"name": "ti ny"})
+    with pytest.raises(SweepError, match="names must differ"):
+        compare_design([tiny, load_scenario({"name": other})], 1, 1)
