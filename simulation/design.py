@@ -548,7 +548,8 @@ def compare_design(
 ) -> Design:
     """A comparison as a design: one point per scenario, all on the same seeds, daily series on."""
     labels = labels or [s.name for s in scenarios]
-    if len(set(labels)) != len(labels):
+    # names that differ only in spaces read the same in every table and slide
+    if len({" ".join(label.split()) for label in labels}) != len(labels):
         raise SweepError(
             f"scenarios: the names must differ to tell the results apart, got {', '.join(labels)}; "
             "give each scenario file its own name: key"
