@@ -231,6 +231,19 @@ def test_report_on_a_full_disk_leaves_the_folder_as_it_was(results, tmp_path, ca
 
 
 @pytest.mark.needs_model
+def test_report_on_a_full_disk_makes_no_folder(results, tmp_path, capsys, monkeypatch):
+    import simulation.store
+
+    def full(path: Path, *args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(simulation.store, "atomic_write", full)
+    out = tmp_path / "new" / "pack"
+    assert cli.main(["report", str(results), "--out", str(out), "--format", "svg"]) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.needs_model
 def test_planted_record_does_not_make_report_delete_other_files(results, tmp_path):
     import hashlib
 
