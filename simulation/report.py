@@ -759,6 +759,8 @@ PACK_FILE = re.compile(
 )
 #: Where a pack is written before it is moved into place (``<prefix><random>``, inside ``out``).
 STAGING_PREFIX = ".friction-report.tmp-"
+#: The record that counts while files are being moved into place: old and new versions.
+SWAP_MARKER = ".friction-report.swap.json"
 
 
 def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
@@ -789,20 +791,18 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
     new = {name: _sha256(data) for name, data in files.items()}
     stale = [name for name in owned if name not in files]
     made = _missing_folders(out, files)
-    for folder in made:
-        folder.mkdir()
+    staging = None
     try:
+        for folder in made:
+            folder.mkdir()
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
-    except BaseException:
-        _remove_folders(made)
-        raise
-    try:
         _stage(staging, files, new, owned, stale)
         # while files are replaced, either version of each counts as friction's (a crash
         # between two renames leaves a folder the next build can still clean up)
         os.replace(staging / SWAP_MARKER, out / MARKER)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         _remove_folders(made)
         raise
     try:
@@ -814,10 +814,6 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [out / name for name in files]
-
-
-#: The record that counts while files are being moved into place: old and new versions.
-SWAP_MARKER = ".friction-report.swap.json"
 
 
 def _stage(staging: Path, files: dict[str, bytes], new: dict[str, str],
