@@ -44,6 +44,7 @@ EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a reader that went away
 
 
 class UsageError(Exception):
@@ -73,6 +74,24 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+#: Seeds are 63-bit: what every command, the sweep file and the results manifest accept.
+SEED_LIMIT = 2**63
+
+
+def seed_value(text: str) -> int:
+    """``--seed``: one rule for every command, checked before anything is built."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < SEED_LIMIT:
+        shown = text if len(text) <= 30 else f"{text[:20]}... ({len(text)} characters)"
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to 2^63 - 1 ({SEED_LIMIT - 1}), got {shown}"
+        )
+    return value
 
 
 def dask_address(text: str) -> str:
@@ -109,7 +128,7 @@ def add_set_arg(p: argparse.ArgumentParser, what: str) -> None:
 def add_replication_args(p: argparse.ArgumentParser) -> None:
     """``--reps`` and ``--seed``, alike for every command that runs replications."""
     p.add_argument("--reps", type=int_at_least(1), default=10, help="replications (default 10)")
-    p.add_argument("--seed", type=int_at_least(0), default=1, help="root random seed (default 1)")
+    p.add_argument("--seed", type=seed_value, default=1, help="root random seed (default 1)")
     add_limit_args(p)
 
 
@@ -132,7 +151,7 @@ def add_limit_args(p: argparse.ArgumentParser) -> None:
     limit = format_bytes(default_max_memory())
     p.add_argument("--max-memory", type=memory_size, default=default_max_memory(),
                    metavar="SIZE", help="refuse a request estimated to need more memory, e.g. "
-                   f"8G or 500M (default 75%% of RAM: {limit})")  # fmt: skip
+                   f"8G or 500M (default 75%% of the memory it may use: {limit})")  # fmt: skip
 
 
 def check_workers(args: argparse.Namespace) -> None:
@@ -337,8 +356,16 @@ def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[st
     """Run what is pending with a progress bar, and report an interruption."""
     from simulation.experiments import RunInterrupted, execute
 
+    opened = False  # the results folder is open once progress is first reported
+
     try:
-        with _sigterm_as_interrupt(), _progress_bar(design.n_runs, design.name) as progress:
+        with _sigterm_as_interrupt(), _progress_bar(design.n_runs, design.name) as bar:
+
+            def progress(done: int, total: int) -> None:
+                nonlocal opened
+                opened = True
+                bar(done, total)
+
             return execute(
                 design,
                 out,
@@ -355,6 +382,14 @@ def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[st
             file=sys.stderr,
         )
         raise _Interrupted from None
+    except OSError as exc:
+        # Before any run, a folder that cannot be made or written (a file, a read-only file
+        # system, a name too long) is the user's to fix; a full disk keeps its own message.
+        if opened or exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise UsageError(
+            f"--out: cannot write the results to {out}: {exc.strerror or exc}"
+        ) from None
 
 
 class _Interrupted(Exception):
@@ -638,6 +673,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from simulation.results import ResultsError
 
     formats = parse_formats(args.format)
+    if Path(args.results).is_file():  # e.g. the scenario file instead of its results
+        raise UsageError(
+            f"{args.results} is a file, not a results folder (give the folder a compare, sweep "
+            "or diagnose wrote, e.g. results/demo)"
+        )
     report = build(Path(args.results))
     out = Path(args.out) if args.out else Path(args.results) / "report"
     try:
@@ -685,6 +725,14 @@ def cmd_levers(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+def out_folder(text: str) -> str:
+    """``--out``: an empty path would silently mean the default folder, so it is refused."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty path; give a folder, or leave --out out for "
+                                         "the default")  # fmt: skip
+    return text
+
+
 def add_results_args(p: argparse.ArgumentParser, default_out: str) -> None:
     from simulation.execute import default_workers
 
@@ -693,7 +741,8 @@ def add_results_args(p: argparse.ArgumentParser, default_out: str) -> None:
                    f"{default_workers()})")  # fmt: skip
     p.add_argument("--force-workers", action="store_true",
                    help="allow more --workers than usable cores")  # fmt: skip
-    p.add_argument("--out", metavar="DIR", help=f"results folder (default {default_out})")
+    p.add_argument("--out", metavar="DIR", type=out_folder,
+                   help=f"results folder (default {default_out})")  # fmt: skip
     p.add_argument("--resume", action="store_true",
                    help="finish (or reuse) the results already in the folder")  # fmt: skip
 
@@ -729,7 +778,7 @@ def build_parser() -> ArgumentParser:
         description="Agent-based simulation of Sales/Operations friction: test bonus plans, "
         "team structures and handover rules before rolling them out.",
         epilog="Exit codes: 0 success, 1 internal error, 2 invalid input, 3 some runs failed "
-        "(the rest are saved), 130 interrupted.",
+        "(the rest are saved), 130 interrupted, 141 output pipe closed (e.g. by head).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -758,7 +807,7 @@ def build_parser() -> ArgumentParser:
     p = sub.add_parser("sweep", help="run a sweep file (grids, bonus simplex, sampled designs)")
     p.add_argument("sweep", help="sweep YAML file")
     p.add_argument("--reps", type=int_at_least(1), help="replications (default: the file's)")
-    p.add_argument("--seed", type=int_at_least(0), help="root random seed (default: the file's)")
+    p.add_argument("--seed", type=seed_value, help="root random seed (default: the file's)")
     p.add_argument("--daily", action="store_true", help="also record daily series of every run")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local process pool (default) or Dask distributed")  # fmt: skip
@@ -770,7 +819,8 @@ def build_parser() -> ArgumentParser:
 
     p = sub.add_parser("report", help="board pack of a results folder: charts, HTML and deck")
     p.add_argument("results", metavar="RESULTS_DIR", help="folder written by compare or sweep")
-    p.add_argument("--out", metavar="DIR", help="where to write (default RESULTS_DIR/report)")
+    p.add_argument("--out", metavar="DIR", type=out_folder,
+                   help="where to write (default RESULTS_DIR/report)")  # fmt: skip
     p.add_argument("--format", metavar="LIST",
                    help="comma-separated: html,pptx,png,svg (default: all)")  # fmt: skip
     p.set_defaults(func=cmd_report)
@@ -804,11 +854,23 @@ def guarded(body: Callable[[], int]) -> int:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader (e.g. `| head`) went away: stop quietly, and keep Python from complaining
-        # again when it flushes stdout at exit.
+        # The reader (e.g. `| head`) went away: stop quietly with the shell's code for a closed
+        # pipe, and keep Python from complaining again when it flushes stdout at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_INTERNAL
+        return EXIT_CLOSED_PIPE
+    except MemoryError as exc:
+        # Not a bug: the request needs more memory than this process may have. Notes say what
+        # is saved (the runs a sweep finished before).
+        notes = "".join(f"{note.rstrip('.')}; " for note in getattr(exc, "__notes__", ()))
+        print(
+            " ".join(
+                f"error: out of memory: {exc or 'an allocation failed'}; {notes}lower the "
+                "request or raise the memory available".split()
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except SystemExit as exc:  # --help and --version exit through argparse
         return EXIT_OK if exc.code is None else int(exc.code)
     except OSError as exc:

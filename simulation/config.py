@@ -1105,6 +1105,14 @@ class Scenario(Section):
         check_team_feasibility(self)
         return self
 
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        """A blank name would label results, tables and slides with nothing."""
+        if not v.strip():
+            raise ValueError("must not be blank; give the scenario a name people will recognise")
+        return v
+
     @model_validator(mode="after")
     def _interventions_valid(self) -> Scenario:
         """Each roll-out step, applied cumulatively in day order, must give a valid scenario."""

@@ -29,6 +29,7 @@ numbers (a smoother map, sharper differences), and the seed of replication ``r``
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import sys
@@ -103,14 +104,20 @@ def slug(text: str, max_len: int = 60) -> str:
     "Évaluation équipe" gives "évaluation-équipe" and "营销" stays "营销"; every run of other
     characters (path separators, dots, spaces, control characters) becomes one ``-``. Text is
     normalised (NFC) so a name typed on macOS and on Linux gives the same folder, and
-    ``max_len`` counts UTF-8 bytes because file systems limit names in bytes.
+    ``max_len`` counts UTF-8 bytes because file systems limit names in bytes. A name with no
+    letter or digit ("🚀🔥", "---") gives ``unnamed-`` and a hash of it (the hash alone if
+    ``max_len`` is under 16), so two such names do not share a folder.
     """
     text = unicodedata.normalize("NFC", text.lower())
     s = "".join(
         "".join(run) if keep else "-" for keep, run in itertools.groupby(text, key=_name_char)
     )
     s = s.strip("-_").encode("utf-8")[:max_len].decode("utf-8", errors="ignore")
-    return s.strip("-_") or "unnamed"
+    s = s.strip("-_")
+    if s:
+        return s
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"unnamed-{digest}" if max_len >= 16 else digest[:max_len]
 
 
 # --------------------------------------------------------------------------------------------
@@ -542,7 +549,8 @@ def compare_design(
 ) -> Design:
     """A comparison as a design: one point per scenario, all on the same seeds, daily series on."""
     labels = labels or [s.name for s in scenarios]
-    if len(set(labels)) != len(labels):
+    # names that differ only in spaces read the same in every table and slide
+    if len({" ".join(label.split()) for label in labels}) != len(labels):
         raise SweepError(
             f"scenarios: the names must differ to tell the results apart, got {', '.join(labels)}; "
             "give each scenario file its own name: key"

@@ -340,5 +340,23 @@ def total_memory() -> int:
 
 
 def default_max_memory() -> int:
-    """The default ``--max-memory``: three quarters of the machine's RAM."""
-    return int(total_memory() * MEMORY_SHARE)
+    """The default ``--max-memory``: three quarters of the memory this process may use.
+
+    That is the machine's RAM, or less when the process is limited: its address-space limit
+    (``ulimit -v``) or its container's memory limit (cgroup v2 ``memory.max``). A request
+    beyond a limit would otherwise start, and fail or be killed partway.
+    """
+    import resource
+
+    limits = [total_memory()]
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft)
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
+            text = fh.read().strip()
+        if text.isdigit():  # "max" when there is no limit
+            limits.append(int(text))
+    except (OSError, ValueError):  # no cgroup v2 (macOS, older Linux): RAM and rlimit only
+        pass
+    return int(min(limits) * MEMORY_SHARE)

@@ -11,13 +11,18 @@ Every chart the data cannot support is listed, with the reason, under "Not in th
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import hashlib
 import html
 import io
 import json
 import math
 import os
+import re
 import shlex
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -747,15 +752,29 @@ def parse_formats(text: str | Sequence[str] | None) -> list[str]:
 
 #: friction's own record of the pack it wrote in a folder: each file with its SHA-256.
 MARKER = ".friction-report.json"
+#: Every chart a pack can hold, by key; a bonus-mix map may add a facet.
+CHART_KEYS = "kpi_comparison|time_series|frontier|value_stream|payouts|tornado"
+MAP_KEYS = rf"simplex_(?:{'|'.join(MAP_KPIS)})(?:_\w+)?"  # e.g. simplex_throughput_silo
+#: The only names a pack has: a record naming anything else is not friction's to delete.
+PACK_FILE = re.compile(
+    rf"report\.(?:html|pptx|json)|charts/(?:{CHART_KEYS}|{MAP_KEYS})\.(?:png|svg)"
+)
+#: Where a pack is written before it is moved into place (``<prefix><random>``, inside ``out``).
+STAGING_PREFIX = ".friction-report.tmp-"
+#: The record that counts while files are being moved into place: old and new versions.
+SWAP_MARKER = ".friction-report.swap.json"
 
 
 def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Write the pack into ``out``; returns every file written (``report.json`` lists them).
 
-    The whole pack is rendered in memory first, so a build that fails writes nothing. friction
-    overwrites or deletes only files it can prove it wrote: :data:`MARKER` lists each with its
-    SHA-256, and a listed file whose content changed since is the user's. A rebuild deletes the
-    files of the previous pack it no longer writes (stale charts), nothing else.
+    The whole pack is rendered in memory first, so a build that fails writes nothing. Then
+    every file is written into a fresh folder inside ``out`` and moved into place only once
+    all are written (a rename needs no space), so a full disk leaves ``out`` as it was.
+    friction overwrites or deletes only files it can prove it wrote: :data:`MARKER` lists each
+    with its SHA-256, a listed file whose content changed since is the user's, and only the
+    names a pack has count. A rebuild deletes the files of the previous pack it no longer
+    writes (stale charts), nothing else.
 
     Raises:
         ResultsError: a file of the pack is in ``out`` and friction did not write it, or it
@@ -773,16 +792,60 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
             )
     new = {name: _sha256(data) for name, data in files.items()}
     stale = [name for name in owned if name not in files]
-    out.mkdir(parents=True, exist_ok=True)
-    # while files are replaced, either version of each counts as friction's (a crash between
-    # two writes leaves a folder the next build can still clean up)
-    write_json(out / MARKER, _marker({**{n: owned[n] for n in stale}, **new},
-                                     {n: h for n, h in owned.items() if n in files}))  # fmt: skip
-    written = [_write_atomic(out / name, data) for name, data in files.items()]
-    for name in stale:
-        (out / name).unlink(missing_ok=True)
-    write_json(out / MARKER, _marker(new))
-    return written
+    made = _missing_folders(out, files)
+    staging = None
+    try:
+        for folder in made:
+            folder.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        _stage(staging, files, new, owned, stale)
+        # while files are replaced, either version of each counts as friction's (a crash
+        # between two renames leaves a folder the next build can still clean up)
+        os.replace(staging / SWAP_MARKER, out / MARKER)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        _remove_folders(made)
+        raise
+    try:
+        for name in files:
+            os.replace(staging / name, out / name)
+        for name in stale:
+            (out / name).unlink(missing_ok=True)
+        os.replace(staging / MARKER, out / MARKER)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / name for name in files]
+
+
+def _stage(staging: Path, files: dict[str, bytes], new: dict[str, str],
+           owned: dict[str, str], stale: list[str]) -> None:  # fmt: skip
+    """Write the pack and both records (during and after the swap) into ``staging``."""
+    from simulation.store import write_json
+
+    for name, data in files.items():
+        _write_atomic(staging / name, data)
+    during = {**{n: owned[n] for n in stale}, **new}
+    write_json(staging / SWAP_MARKER, _marker(during, {n: owned[n] for n in owned if n in files}))
+    write_json(staging / MARKER, _marker(new))
+
+
+def _missing_folders(out: Path, files: dict[str, bytes]) -> list[Path]:
+    """Folders the pack needs that do not exist yet (``out``, ``out/charts``), outermost first."""
+    needed = {out, *((out / name).parent for name in files)}
+    missing = set()
+    for folder in needed:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+        missing.update(p for p in (folder, *folder.parents) if not p.exists())
+    return sorted(missing, key=lambda p: len(p.parts))
+
+
+def _remove_folders(made: list[Path]) -> None:
+    """Remove the folders this build made (innermost first), if nothing else is in them."""
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def render(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> dict[str, bytes]:
@@ -824,7 +887,7 @@ def _marker(files: dict[str, str], previous: dict[str, str] | None = None) -> di
 def _owned(out: Path) -> dict[str, str]:
     """The files in ``out`` friction can prove it wrote, with their SHA-256: listed in
     :data:`MARKER` (never ``report.json``, which any tool may write) with the content they still
-    have, regular files inside ``out``."""
+    have, named as a pack's files are (:data:`PACK_FILE`), regular files inside ``out``."""
     try:
         marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
         listed = [marker.get("files", {}), marker.get("previous", {})]
@@ -836,7 +899,8 @@ def _owned(out: Path) -> dict[str, str]:
     for name, digest in accepted:
         path = out / name
         if (
-            Path(name).is_absolute()
+            not PACK_FILE.fullmatch(name)
+            or Path(name).is_absolute()
             or ".." in Path(name).parts
             or path.is_symlink()
             or not path.is_file()

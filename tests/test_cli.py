@@ -75,7 +75,7 @@ def test_bad_scenario_file_exits_2_with_message(capsys, write_yaml, command, cas
         (["validate", "{good}", "--set", "structure.kind=matrix"], ["structure.kind", "override"]),
         (["run", "{good}", "--reps", "0"], ["--reps", "at least 1"]),
         (["run", "{good}", "--reps", "many"], ["--reps", "expected an integer"]),
-        (["run", "{good}", "--seed", "-1"], ["--seed", "at least 0"]),
+        (["run", "{good}", "--seed", "-1"], ["--seed", "0 to 2^63 - 1"]),
         (["run", "{missing}"], ["not found", "missing.yaml"]),
         (["validate", "{missing}"], ["not found", "missing.yaml"]),
         (["simulate", "{good}"], ["invalid choice", "simulate"]),

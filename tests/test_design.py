@@ -104,7 +104,7 @@ def test_seeds_are_common_across_points_and_match_friction_run(tiny_sweep):
 def test_slug_keeps_names_safe():
     assert slug("Bonus mix: 40/30/20/10!") == "bonus-mix-40-30-20-10"
     assert slug("../../etc/passwd") == "etc-passwd"
-    assert slug("///") == "unnamed"
+    assert slug("///") == "unnamed-732c4e97"
 
 
 # --- malformed files: rejected before any run, exit 2, field named ---------------------------
