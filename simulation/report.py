@@ -821,8 +821,6 @@ def write(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> list[P
 def _stage(staging: Path, files: dict[str, bytes], new: dict[str, str],
            owned: dict[str, str], stale: list[str]) -> None:  # fmt: skip
     """Write the pack and both records (during and after the swap) into ``staging``."""
-    from simulation.store import write_json
-
     for name, data in files.items():
         _write_atomic(staging / name, data)
     during = {**{n: owned[n] for n in stale}, **new}
