@@ -134,9 +134,14 @@ def add_limit_args(p: argparse.ArgumentParser) -> None:
 
 
 def check_workers(args: argparse.Namespace) -> None:
-    """More workers than usable cores only adds processes and memory: refuse unless forced."""
+    """More workers than usable cores only adds processes and memory: refuse unless forced.
+
+    Not for a remote Dask cluster (``--address``): its workers run on other machines.
+    """
     from simulation.execute import default_workers
 
+    if getattr(args, "address", None):
+        return
     cores = default_workers()
     if args.workers > cores and not args.force_workers:
         raise UsageError(
@@ -146,10 +151,14 @@ def check_workers(args: argparse.Namespace) -> None:
         )
 
 
-def check_request(args: argparse.Namespace, request: Any) -> None:
+def check_request(args: argparse.Namespace, request: Any, later: bool = False) -> None:
     """Refuse a request beyond --max-runs or --max-memory; announce one longer than a minute.
 
     Called before any work starts (for a sweep, before its design points are built).
+
+    Args:
+        later: announce it only once there are runs to do (:func:`_execute`): a finished
+            comparison of the same inputs is reused, not run.
     """
     from simulation.estimate import MINUTE, estimate, refusal
 
@@ -158,7 +167,10 @@ def check_request(args: argparse.Namespace, request: Any) -> None:
     if reason:
         raise UsageError(reason)
     if est.seconds > MINUTE:
-        print(est.describe(), file=sys.stderr, flush=True)
+        if later:
+            args.announce = est.describe()
+        else:
+            print(est.describe(), file=sys.stderr, flush=True)
 
 
 def design_request(args: argparse.Namespace, design: Any) -> Any:
@@ -340,8 +352,18 @@ def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[st
     """Run what is pending with a progress bar, and report an interruption."""
     from simulation.experiments import RunInterrupted, execute
 
+    announce = getattr(args, "announce", None)  # the time estimate, if long (check_request)
+
     try:
-        with _sigterm_as_interrupt(), _progress_bar(design.n_runs, design.name) as progress:
+        with _sigterm_as_interrupt(), _progress_bar(design.n_runs, design.name) as bar:
+
+            def progress(done: int, total: int) -> None:
+                nonlocal announce
+                if announce and total:  # runs to do: not a reused comparison
+                    print(announce, file=sys.stderr, flush=True)
+                announce = None
+                bar(done, total)
+
             return execute(
                 design,
                 out,
@@ -351,6 +373,7 @@ def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[st
                 address=getattr(args, "address", None),
                 progress=progress,
                 command=argv,
+                resume_hint="run the same command with --resume",
             )
     except RunInterrupted as exc:
         print(
@@ -505,7 +528,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(Path(p), overrides) for p in args.scenarios]
     sources = {f"scenario{i}": p for i, p in enumerate(args.scenarios)}
     design = compare_design(scenarios, args.reps, args.seed, sources=sources)
-    check_request(args, design_request(args, design))
+    check_request(args, design_request(args, design), later=True)
     out = Path(args.out) if args.out else RESULTS / slug(f"compare-{design.name}", 80)
     summary = _execute(args, design, out, [PROG, "compare", *args.argv])
     if summary.reused:
@@ -524,7 +547,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     from simulation.report import build, parse_formats, write
 
     formats = parse_formats(args.format)
-    report = build(Path(args.results))
+    try:
+        report = build(Path(args.results))
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise UsageError(
+            f"disk full: could not write {exc.filename or 'a file'}; the report was not "
+            "written: free some space, then run the same command again"
+        ) from None
     out = Path(args.out) if args.out else Path(args.results) / "report"
     try:
         files = write(report, out, formats)

@@ -111,7 +111,8 @@ def test_a_crash_mid_sweep_says_what_is_saved_and_resume_finishes(
     assert _sweep(tiny_sweep, out) == 1
     err = capsys.readouterr().err
     assert "internal error: KeyError: 64" in err and "Traceback" in err
-    assert f"2 of 40 runs are saved in {out}; run again with --resume" in err.replace("\n", " ")
+    saved = f"2 of 40 runs are saved in {out}; run the same command with --resume"
+    assert saved in err.replace("\n", " ")
     monkeypatch.undo()
     assert _sweep(tiny_sweep, out, "--resume") == 0
     assert _ledger(out)["done"] == 40
