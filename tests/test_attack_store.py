@@ -555,3 +555,19 @@ def test_the_board_pack_shows_only_file_names_of_the_command():
         "friction compare a.yaml b.yaml --out=x --reps 3 --address tcp://10.0.0.5:8786"
     )
     assert "alice" not in shown and "bob" not in shown and ".." not in shown
+
+
+def test_a_resume_finishing_while_a_reader_opens_the_folder_is_read_again(reference, monkeypatch):
+    """Readers take no lock: a resume that rewrote runs.parquet and the ledger between the
+    reader's reading of the two is not taken for a changed file; the new state is read."""
+    real = store.read_ledger
+    stale = {**real(reference)}
+    stale["files"] = {**stale["files"], "runs.parquet": "0" * 64}  # the ledger before it
+    calls = {"n": 0}
+
+    def racing(root):
+        calls["n"] += 1
+        return stale if calls["n"] == 1 else real(root)
+
+    monkeypatch.setattr(store, "read_ledger", racing)
+    assert load_results(reference).n_points == 20
