@@ -571,3 +571,20 @@ def test_a_resume_finishing_while_a_reader_opens_the_folder_is_read_again(refere
 
     monkeypatch.setattr(store, "read_ledger", racing)
     assert load_results(reference).n_points == 20
+
+
+def test_resuming_a_finished_sweep_keeps_its_files_and_rebuilds_a_damaged_one(
+    reference, tiny_sweep
+):
+    """Nothing to run: the consolidated files already hold every run, so a resume checks them
+    instead of merging every part again (a big sweep's parts take minutes); a damaged one is
+    still rebuilt from the parts."""
+    inode = {n: (reference / n).stat().st_ino for n in ("runs.parquet", "points.parquet")}
+    assert _sweep(tiny_sweep, reference, "--resume") == 0
+    assert {n: (reference / n).stat().st_ino for n in inode} == inode
+    good = _digest(reference / "points.parquet")
+    path = reference / "points.parquet"
+    path.write_bytes(path.read_bytes()[:100])
+    assert _sweep(tiny_sweep, reference, "--resume") == 0
+    assert _digest(path) == good
+    assert load_results(reference).n_points == 20
