@@ -758,6 +758,11 @@ class ResultsStore:
             SweepError: the daily series do not cover exactly the runs (a part went missing).
         """
         with self._disk_full_note():
+            if self._files_hold_every_run():
+                self._write_ledger(
+                    complete=not self.failed and len(self.done) == self.design.n_runs
+                )
+                return
             files = {}
             files[RUNS], run_ids = self._consolidate("runs", RUNS, self.schema, RUN_WINDOW)
             if self.design.daily:
@@ -773,6 +778,20 @@ class ResultsStore:
             files[POINTS] = self._write_points()
             self.files = files
             self._write_ledger(complete=not self.failed and len(self.done) == self.design.n_runs)
+
+    def _files_hold_every_run(self) -> bool:
+        """Whether the consolidated files the ledger recorded still hold exactly the saved runs
+        (a resume of a finished folder, nothing run since) and are intact: then there is
+        nothing to merge again."""
+        needed = {RUNS, POINTS, *([DAILY] if self.design.daily else [])}
+        if set(self.files) != needed:
+            return False
+        try:
+            for name in sorted(needed):
+                read_checked(self.root / name, self.files[name])
+        except SweepError:
+            return False
+        return True
 
     def _consolidate(
         self, kind: str, name: str, schema: pa.Schema, window: int
