@@ -431,6 +431,57 @@ def count_points(spec: SweepSpec) -> int:
     return math.prod(sizes)
 
 
+def build_design(
+    spec: SweepSpec,
+    base: Scenario,
+    sources: dict[str, str] | None = None,
+    max_runs: int = MAX_RUNS,
+    lazy: bool = False,
+) -> Design:
+    """Cross the axes and validate every design point against the scenario schema.
+
+    Args:
+        lazy: build each point only when it is asked for (a design rebuilt to check a folder).
+    """
+    n_points = count_points(spec)
+    if n_points * spec.replications > max_runs:
+        raise SweepError(
+            f"axes: {n_points} design points x {spec.replications} replications = "
+            f"{n_points * spec.replications} runs, more than the limit of {max_runs} "
+            "(--max-runs); use a coarser grid or a sampled design"
+        )
+    per_axis, columns = sweep_axes(spec, max_runs)
+    points: Sequence[Point]
+    if lazy:
+        points = LazyPoints(base, per_axis)
+    else:
+        points = []
+        for index, combo in enumerate(itertools.product(*per_axis)):
+            values: dict[str, Any] = {}
+            for setting in combo:
+                values.update(setting)
+            points.append(_build_point(base, index, values))
+    config = {
+        "kind": "sweep",
+        "name": spec.name,
+        "spec": spec.model_dump(mode="json"),
+        "base_scenario": base.model_dump(mode="json"),
+        "base_hash": scenario_hash(base),
+    }
+    return Design(
+        name=spec.name,
+        kind="sweep",
+        points=points,
+        replications=spec.replications,
+        seed=spec.seed,
+        columns=columns,
+        config=config,
+        daily=spec.daily,
+        common_random_numbers=spec.common_random_numbers,
+        sources=dict(sources or {}),
+    )
+
+
 def sweep_axes(
     spec: SweepSpec, max_runs: int = MAX_RUNS
 ) -> tuple[list[list[dict[str, Any]]], list[str]]:
@@ -506,57 +557,6 @@ class LazyPoints(Sequence[Point]):
                 self._built.clear()
             self._built[index] = _build_point(self.base, index, self.values_of(index))
         return self._built[index]
-
-
-def build_design(
-    spec: SweepSpec,
-    base: Scenario,
-    sources: dict[str, str] | None = None,
-    max_runs: int = MAX_RUNS,
-    lazy: bool = False,
-) -> Design:
-    """Cross the axes and validate every design point against the scenario schema.
-
-    Args:
-        lazy: build each point only when it is asked for (a design rebuilt to check a folder).
-    """
-    n_points = count_points(spec)
-    if n_points * spec.replications > max_runs:
-        raise SweepError(
-            f"axes: {n_points} design points x {spec.replications} replications = "
-            f"{n_points * spec.replications} runs, more than the limit of {max_runs} "
-            "(--max-runs); use a coarser grid or a sampled design"
-        )
-    per_axis, columns = sweep_axes(spec, max_runs)
-    points: Sequence[Point]
-    if lazy:
-        points = LazyPoints(base, per_axis)
-    else:
-        points = []
-        for index, combo in enumerate(itertools.product(*per_axis)):
-            values: dict[str, Any] = {}
-            for setting in combo:
-                values.update(setting)
-            points.append(_build_point(base, index, values))
-    config = {
-        "kind": "sweep",
-        "name": spec.name,
-        "spec": spec.model_dump(mode="json"),
-        "base_scenario": base.model_dump(mode="json"),
-        "base_hash": scenario_hash(base),
-    }
-    return Design(
-        name=spec.name,
-        kind="sweep",
-        points=points,
-        replications=spec.replications,
-        seed=spec.seed,
-        columns=columns,
-        config=config,
-        daily=spec.daily,
-        common_random_numbers=spec.common_random_numbers,
-        sources=dict(sources or {}),
-    )
 
 
 def load_sweep(

@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import TINY_BLENDED, TINY_SCENARIO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation import cli, store
 from simulation.loader import canonical_hash
@@ -588,3 +590,18 @@ def test_resuming_a_finished_sweep_keeps_its_files_and_rebuilds_a_damaged_one(
     assert _sweep(tiny_sweep, reference, "--resume") == 0
     assert _digest(path) == good
     assert load_results(reference).n_points == 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=4))
+def test_a_point_found_by_index_is_the_one_the_crossed_axes_give(sizes):
+    """A folder's check finds each design point's settings by index arithmetic: it must be the
+    point build_design gives at that index (the axes crossed, the last varying fastest)."""
+    import itertools
+
+    from simulation.design import point_values
+
+    per_axis = [[{f"a{k}": i} for i in range(n)] for k, n in enumerate(sizes)]
+    for index, combo in enumerate(itertools.product(*per_axis)):
+        expected = {k: v for setting in combo for k, v in setting.items()}
+        assert point_values(per_axis, index) == expected
