@@ -155,9 +155,14 @@ def add_limit_args(p: argparse.ArgumentParser) -> None:
 
 
 def check_workers(args: argparse.Namespace) -> None:
-    """More workers than usable cores only adds processes and memory: refuse unless forced."""
+    """More workers than usable cores only adds processes and memory: refuse unless forced.
+
+    Not for a remote Dask cluster (``--address``): its workers run on other machines.
+    """
     from simulation.execute import default_workers
 
+    if getattr(args, "address", None):
+        return
     cores = default_workers()
     if args.workers > cores and not args.force_workers:
         raise UsageError(
@@ -167,10 +172,14 @@ def check_workers(args: argparse.Namespace) -> None:
         )
 
 
-def check_request(args: argparse.Namespace, request: Any) -> None:
+def check_request(args: argparse.Namespace, request: Any, later: bool = False) -> None:
     """Refuse a request beyond --max-runs or --max-memory; announce one longer than a minute.
 
     Called before any work starts (for a sweep, before its design points are built).
+
+    Args:
+        later: announce it only once there are runs to do (:func:`_execute`): a finished
+            comparison of the same inputs is reused, not run.
     """
     from simulation.estimate import MINUTE, estimate, refusal
 
@@ -179,7 +188,10 @@ def check_request(args: argparse.Namespace, request: Any) -> None:
     if reason:
         raise UsageError(reason)
     if est.seconds > MINUTE:
-        print(est.describe(), file=sys.stderr, flush=True)
+        if later:
+            args.announce = est.describe()
+        else:
+            print(est.describe(), file=sys.stderr, flush=True)
 
 
 def design_request(args: argparse.Namespace, design: Any) -> Any:
@@ -357,13 +369,17 @@ def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[st
     from simulation.experiments import RunInterrupted, execute
 
     opened = False  # the results folder is open once progress is first reported
+    announce = getattr(args, "announce", None)  # the time estimate, if long (check_request)
 
     try:
         with _sigterm_as_interrupt(), _progress_bar(design.n_runs, design.name) as bar:
 
             def progress(done: int, total: int) -> None:
-                nonlocal opened
+                nonlocal opened, announce
                 opened = True
+                if announce and total:  # runs to do: not a reused comparison
+                    print(announce, file=sys.stderr, flush=True)
+                announce = None
                 bar(done, total)
 
             return execute(
@@ -375,6 +391,7 @@ def _execute(args: argparse.Namespace, design: Any, out: Path, argv: Sequence[st
                 address=getattr(args, "address", None),
                 progress=progress,
                 command=argv,
+                resume_hint="run the same command with --resume",
             )
     except RunInterrupted as exc:
         print(
@@ -535,7 +552,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     check_workers(args)
     design = plan_compare(args.scenarios, args.reps, args.seed, _overrides(args.set))
-    check_request(args, design_request(args, design))
+    check_request(args, design_request(args, design), later=True)
     out = compare_folder(args.out, design)
     summary = _execute(args, design, out, [PROG, "compare", *args.argv])
     if summary.reused:
@@ -651,7 +668,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     rank_by = check_rank_by(args.rank_by, "--rank-by")  # a DiagnoseError is a user error
     check_workers(args)
     plan = plan_diagnosis(Path(args.scenario), args.reps, args.seed, args.out, _overrides(args.set))
-    check_request(args, design_request(args, plan.design))
+    check_request(args, design_request(args, plan.design), later=True)
     argv = [PROG, "diagnose", *getattr(args, "argv", [])]
     summary = _execute(args, plan.design, plan.out, argv)
     if summary.failed:
@@ -678,7 +695,15 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"{args.results} is a file, not a results folder (give the folder a compare, sweep "
             "or diagnose wrote, e.g. results/demo)"
         )
-    report = build(Path(args.results))
+    try:
+        report = build(Path(args.results))
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise UsageError(
+            f"disk full: could not write {exc.filename or 'a file'}; the report was not "
+            "written: free some space, then run the same command again"
+        ) from None
     out = Path(args.out) if args.out else Path(args.results) / "report"
     try:
         files = write(report, out, formats)

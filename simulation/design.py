@@ -34,7 +34,7 @@ import itertools
 import math
 import sys
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -66,6 +66,7 @@ from simulation.text import excerpt, refuse_controls
 __all__ = [
     "WEIGHT_KEYS",
     "Design",
+    "LazyPoints",
     "Point",
     "SweepAborted",
     "SweepError",
@@ -73,6 +74,7 @@ __all__ = [
     "build_design",
     "count_points",
     "design_from_config",
+    "design_point",
     "load_sweep",
     "run_seed",
     "simplex_mixes",
@@ -203,7 +205,7 @@ class Design:
 
     name: str
     kind: Literal["sweep", "compare"]
-    points: list[Point]
+    points: Sequence[Point]  # a list, or LazyPoints for a design rebuilt from a manifest
     replications: int
     seed: int
     columns: list[str]  # one column per axis key, in order
@@ -227,6 +229,12 @@ class Design:
     def seed_of(self, run_id: int) -> int:
         _, rep = self.point_of(run_id)
         return run_seed(self.seed, run_id, rep, self.common_random_numbers)
+
+    def values_of(self, point: int) -> dict[str, Any]:
+        """The settings of a design point, without building its scenario when it is lazy."""
+        if isinstance(self.points, LazyPoints):
+            return self.points.values_of(point)
+        return self.points[point].values
 
 
 def run_seed(root: int, run_id: int, replication: int, common: bool = True) -> int:
@@ -436,8 +444,13 @@ def build_design(
     base: Scenario,
     sources: dict[str, str] | None = None,
     max_runs: int = MAX_RUNS,
+    lazy: bool = False,
 ) -> Design:
-    """Cross the axes and validate every design point against the scenario schema."""
+    """Cross the axes and validate every design point against the scenario schema.
+
+    Args:
+        lazy: build each point only when it is asked for (a design rebuilt to check a folder).
+    """
     n_points = count_points(spec)
     if n_points * spec.replications > max_runs:
         raise SweepError(
@@ -445,35 +458,17 @@ def build_design(
             f"{n_points * spec.replications:,} runs, more than the limit of {max_runs:,} runs; "
             "use a coarser grid or a sampled design"
         )
-    per_axis = [
-        _axis_settings(label, parse_axis(label, axis), spec.seed, max_runs)
-        for label, axis in spec.axes.items()
-    ]
-    keys_by_axis = [list(dict.fromkeys(k for s in a for k in s)) for a in per_axis]
-    seen: dict[str, str] = {}
-    for label, keys in zip(spec.axes, keys_by_axis, strict=True):
-        for k in keys:
-            if k in seen:
-                raise SweepError(
-                    f"axes.{excerpt(label)}: '{k}' is already set by axes.{excerpt(seen[k])}; "
-                    "a lever can be on one axis only"
-                )
-            seen[k] = label
-    columns = [k for keys in keys_by_axis for k in keys]
-    points = []
-    for index, combo in enumerate(itertools.product(*per_axis)):
-        values: dict[str, Any] = {}
-        for setting in combo:
-            values.update(setting)
-        data = base.model_dump()
-        try:
-            for key, value in values.items():
-                set_dotted(data, key, value)
-            scenario = Scenario.model_validate(data)
-        except (ValidationError, KeyError, ValueError) as exc:
-            shown = excerpt(", ".join(f"{k}={excerpt(v, 40)}" for k, v in values.items()), 200)
-            raise _point_error(f"design point {index} ({shown})", exc) from None
-        points.append(Point(index=index, values=values, scenario=scenario))
+    per_axis, columns = sweep_axes(spec, max_runs)
+    points: Sequence[Point]
+    if lazy:
+        points = LazyPoints(base, per_axis)
+    else:
+        points = []
+        for index, combo in enumerate(itertools.product(*per_axis)):
+            values: dict[str, Any] = {}
+            for setting in combo:
+                values.update(setting)
+            points.append(_build_point(base, index, values))
     config = {
         "kind": "sweep",
         "name": spec.name,
@@ -493,6 +488,83 @@ def build_design(
         common_random_numbers=spec.common_random_numbers,
         sources=dict(sources or {}),
     )
+
+
+def sweep_axes(
+    spec: SweepSpec, max_runs: int = MAX_RUNS
+) -> tuple[list[list[dict[str, Any]]], list[str]]:
+    """The settings each axis of a sweep takes, in order, and the design's columns (one per
+    key), once a lever set on two axes is refused."""
+    per_axis = [
+        _axis_settings(label, parse_axis(label, axis), spec.seed, max_runs)
+        for label, axis in spec.axes.items()
+    ]
+    keys_by_axis = [list(dict.fromkeys(k for s in a for k in s)) for a in per_axis]
+    seen: dict[str, str] = {}
+    for label, keys in zip(spec.axes, keys_by_axis, strict=True):
+        for k in keys:
+            if k in seen:
+                raise SweepError(
+                    f"axes.{excerpt(label)}: '{k}' is already set by axes.{excerpt(seen[k])}; "
+                    "a lever can be on one axis only"
+                )
+            seen[k] = label
+    return per_axis, [k for keys in keys_by_axis for k in keys]
+
+
+def point_values(per_axis: Sequence[Sequence[dict[str, Any]]], index: int) -> dict[str, Any]:
+    """The settings of design point ``index``, found by index arithmetic: the points are the
+    axes crossed in ``itertools.product`` order (the last axis varies fastest)."""
+    picks = []
+    for settings in reversed(per_axis):
+        index, i = divmod(index, len(settings))
+        picks.append(settings[i])
+    values: dict[str, Any] = {}
+    for setting in reversed(picks):
+        values.update(setting)
+    return values
+
+
+def _build_point(base: Scenario, index: int, values: dict[str, Any]) -> Point:
+    """One design point: the base scenario with ``values`` set, validated."""
+    data = base.model_dump()
+    try:
+        for key, value in values.items():
+            set_dotted(data, key, value)
+        scenario = Scenario.model_validate(data)
+    except (ValidationError, KeyError, ValueError) as exc:
+        shown = excerpt(", ".join(f"{k}={excerpt(v, 40)}" for k, v in values.items()), 200)
+        raise _point_error(f"design point {index} ({shown})", exc) from None
+    return Point(index=index, values=values, scenario=scenario)
+
+
+class LazyPoints(Sequence[Point]):
+    """The points of a sweep, each built when first asked for: checking a results folder
+    needs one or two of them, not every one (a big sweep has hundreds of thousands)."""
+
+    def __init__(self, base: Scenario, per_axis: list[list[dict[str, Any]]]) -> None:
+        self.base = base
+        self.per_axis = per_axis
+        self._built: dict[int, Point] = {}
+
+    def __len__(self) -> int:
+        return math.prod(len(a) for a in self.per_axis)
+
+    def values_of(self, index: int) -> dict[str, Any]:
+        return point_values(self.per_axis, index)
+
+    def __getitem__(self, index: int) -> Point:  # type: ignore[override]
+        if not isinstance(index, int):
+            raise TypeError("design points are looked up one at a time")
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index not in self._built:
+            if len(self._built) >= 64:
+                self._built.clear()
+            self._built[index] = _build_point(self.base, index, self.values_of(index))
+        return self._built[index]
 
 
 def load_sweep(
@@ -580,21 +652,35 @@ def compare_design(
     )
 
 
-def design_from_config(config: dict[str, Any]) -> Design:
+def design_from_config(config: dict[str, Any], n_runs: int | None = None) -> Design:
     """Rebuild a design from the config it recorded (``Design.config``, as a manifest holds it).
 
     The same code path as ``friction sweep`` and ``friction compare``, so the rebuilt design
-    gives the same points and seeds and any recorded run can be run again from it.
+    gives the same points and seeds and any recorded run can be run again from it. A sweep's
+    points are built only when asked for (:class:`LazyPoints`).
+
+    Args:
+        n_runs: the runs the design is known to have (a manifest's): a config that gives
+            another number is refused before anything is built, however big it claims to be.
 
     Raises:
-        SweepError: the config does not describe a design.
+        SweepError: the config does not describe a design (of ``n_runs`` runs).
     """
     try:
         if config["kind"] == "sweep":
             spec = SweepSpec.model_validate(config["spec"])
-            # recorded designs were accepted under the limit in force then: rebuild them whole
+            counts = (count_points(spec), spec.replications)
+        else:
+            counts = (len(config["scenarios"]), int(config["replications"]))
+        if n_runs is not None and counts[0] * counts[1] != n_runs:
+            raise SweepError(
+                f"it gives {counts[0]} design points x {counts[1]} replications, not the "
+                f"{n_runs} runs recorded"
+            )
+        if config["kind"] == "sweep":
+            # recorded designs were accepted under the limit in force then
             base = Scenario.model_validate(config["base_scenario"])
-            design = build_design(spec, base, max_runs=sys.maxsize)
+            design = build_design(spec, base, max_runs=sys.maxsize, lazy=True)
         else:
             scenarios = [Scenario.model_validate(s) for s in config["scenarios"]]
             design = compare_design(scenarios, int(config["replications"]), int(config["seed"]),
@@ -603,3 +689,13 @@ def design_from_config(config: dict[str, Any]) -> Design:
         detail = "; ".join(describe_errors(exc)) if isinstance(exc, ValidationError) else exc
         raise SweepError(f"the config does not describe a design ({detail})") from None
     return design
+
+
+def design_point(config: dict[str, Any], index: int) -> Point:
+    """One design point of a recorded config, built without building the others.
+
+    Raises:
+        SweepError: the config does not describe a design.
+        IndexError: the design has no point ``index``.
+    """
+    return design_from_config(config).points[index]

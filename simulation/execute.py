@@ -32,7 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessP
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from simulation.design import Design, SweepAborted, SweepError
@@ -140,16 +140,21 @@ def make_tasks(design: Design, run_ids: Sequence[int], source: str | None = None
         )
 
 
-@cache
+_SOURCE: list[str] = []  # this process's source hash, once known
+
+
 def own_source() -> str:
     """This process's simulation source hash, computed once (it reads every source file).
 
-    The coordinator computes it before its pool forks, so forked workers inherit the value of
-    the code they were forked with rather than re-reading files that may have been edited since.
+    The coordinator computes it before its pool starts; forked workers inherit the value and
+    fork-server workers are given it (see :func:`_preload`), so a worker checks chunks against
+    the code it was started with rather than re-reading files that may have been edited since.
     """
-    from simulation.store import source_hash
+    if not _SOURCE:
+        from simulation.store import source_hash
 
-    return source_hash()
+        _SOURCE.append(source_hash())
+    return _SOURCE[0]
 
 
 def _worker_name() -> str:
@@ -199,9 +204,10 @@ def _serial(tasks: Iterator[Task]) -> Iterator[tuple[Task, list[dict[str, Any]]]
         yield task, run_task(task)
 
 
-def _preload(coordinator: int | None = None) -> None:
-    """Worker start-up: import the model once; leave Ctrl-C and SIGTERM to the coordinator, and
-    exit when the coordinator (process id ``coordinator``) dies.
+def _preload(coordinator: int | None = None, source: str | None = None) -> None:
+    """Worker start-up: import the model once; leave Ctrl-C and SIGTERM to the coordinator,
+    exit when the coordinator (process id ``coordinator``) dies, and take its ``source`` hash
+    as this worker's (a fork-server worker did not inherit it).
 
     Ctrl-C reaches every process of the terminal's group; the coordinator stops handing out
     work and waits for the chunks in flight, so a worker must not die mid-chunk on it.
@@ -210,6 +216,8 @@ def _preload(coordinator: int | None = None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if coordinator is not None:
         _exit_with(coordinator)
+    if source is not None:
+        _SOURCE[:] = [source]
     import simulation.model  # noqa: F401
 
 
@@ -270,7 +278,10 @@ def _pool(tasks: Iterator[Task], workers: int) -> Iterator[tuple[Task, list[dict
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["simulation.model"])
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_preload, initargs=(os.getpid(),)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_preload,
+        initargs=(os.getpid(), own_source()),
     ) as pool:
         with warnings.catch_warnings():
             # Python warns on fork whenever the OS reports more than one thread, which numpy's
@@ -324,12 +335,12 @@ def _check_worker_code(client: Any) -> None:
     """Refuse Dask workers whose simulation code differs from ours: their runs would not match."""
     from simulation.store import source_hash
 
-    ours = source_hash()
+    ours = own_source()
     theirs = client.run(source_hash)
     wrong = sorted(w for w, h in theirs.items() if h != ours)
     if wrong:
         raise SweepError(
-            f"--address: {len(wrong)} Dask worker(s) run different simulation code (source "
+            f"{len(wrong)} Dask worker(s) run different simulation code (source "
             f"{theirs[wrong[0]]}, here {ours}), e.g. {wrong[0]}; install this commit on every "
             "worker (pip install -e . from the same checkout) and restart them"
         )
@@ -382,8 +393,8 @@ def _dask(
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise SweepError(
-            "--executor dask: Dask is not installed; install it with "
-            "pip install 'org-friction[distributed]' (or use --executor local)"
+            "the Dask executor: Dask is not installed; install it with "
+            "pip install 'org-friction[distributed]' (or use the local executor)"
         ) from None
     cluster = None
     try:
@@ -391,13 +402,13 @@ def _dask(
             try:
                 check_address(address)
             except ValueError as exc:
-                raise SweepError(f"--address: {exc}") from None
+                raise SweepError(f"the Dask scheduler address: {exc}") from None
             try:
                 client = Client(address, timeout="10s")
             except OSError as exc:
                 raise SweepError(
-                    f"--address: cannot reach a Dask scheduler at {address} ({exc}); check the "
-                    "address and that the scheduler is running"
+                    f"cannot reach a Dask scheduler at {address} ({exc}); check the address "
+                    "and that the scheduler is running"
                 ) from None
         else:
             cluster = LocalCluster(
@@ -427,8 +438,8 @@ def _dask(
                     client.close()
                 reason = getattr(exc, "reason", None) or type(exc).__name__
                 raise SweepError(
-                    f"--executor dask: the Dask scheduler at {where} was lost ({reason}); "
-                    "check that it runs and is reachable"
+                    f"the Dask scheduler at {where} was lost ({reason}); check that it runs "
+                    "and is reachable"
                 ) from None
     finally:
         if cluster is not None:
@@ -450,17 +461,20 @@ def run_design(
 ) -> RunSummary:
     """Run every pending run of ``design`` into ``store`` and finalise the store.
 
-    Interrupting (Ctrl-C, SIGTERM) leaves every finished chunk saved; ``--resume`` continues.
-    Whatever stops a sweep, its message says how many runs are saved and that ``--resume``
-    continues (for an unexpected error, as a note on the exception).
+    Interrupting (Ctrl-C, SIGTERM) leaves every finished chunk saved; a resume continues.
+    Whatever stops a sweep, its message says how many runs are saved and how to resume
+    (``store.resume_hint``; for an unexpected error, as a note on the exception).
 
     Raises:
         SweepAborted: a worker process died; finished runs are saved.
+        DiskFull: the disk filled up; finished runs are saved.
         SweepError: bad Dask settings, a lost Dask scheduler, or a worker running other
             simulation code (its chunk is not recorded); finished runs are saved.
     """
+    from simulation.store import DiskFull
+
     if executor not in EXECUTORS:
-        raise SweepError(f"--executor: expected one of {', '.join(EXECUTORS)}, got '{executor}'")
+        raise SweepError(f"executor: expected one of {', '.join(EXECUTORS)}, got '{executor}'")
     todo = store.pending()
     # Computed here, before a pool forks its workers, which then inherit it (see own_source).
     tasks = make_tasks(design, todo, own_source())
@@ -474,10 +488,8 @@ def run_design(
     ran = 0
 
     def saved() -> str:
-        return (
-            f"{len(store.done)} of {design.n_runs} runs are saved in {store.root}; run again "
-            "with --resume"
-        )
+        done = f"{len(store.done)} of {design.n_runs} runs are saved in {store.root}"
+        return f"{done}; {store.resume_hint}"
 
     try:
         for task, results in stream:
@@ -496,8 +508,10 @@ def run_design(
             f"{exc.expected}), so its chunk was not recorded; install this commit on every "
             f"worker (pip install -e . from the same checkout) and restart them; {saved()}"
         ) from None
+    except DiskFull:
+        raise  # its message already says what is saved
     except SweepError as exc:
-        raise SweepError(f"{exc}; {saved()}") from None
+        raise type(exc)(f"{exc}; {saved()}") from None
     except Exception as exc:  # a bug: keep its traceback, and say what is safe
         exc.add_note(saved())
         raise

@@ -57,6 +57,7 @@ def execute(
     address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     command: Sequence[str] = (),
+    resume_hint: str = "call it again with resume=True",
 ) -> RunSummary:
     """Run every pending run of ``design`` into the results folder ``out`` and finalise it.
 
@@ -65,10 +66,10 @@ def execute(
             is refused, so a result is never overwritten by accident, unless it is a finished
             comparison of the same inputs (then it is reused: ``RunSummary.reused``).
         command: the command line recorded in the manifest (empty for calls from Python).
+        resume_hint: how to resume, in messages (the command line names its flag instead).
     """
-    store = ResultsStore.open(
-        Path(out), design, result_columns(), DAILY_SERIES, resume=resume, command=command
-    )
+    store = ResultsStore.open(Path(out), design, result_columns(), DAILY_SERIES,
+                              resume=resume, command=command, resume_hint=resume_hint)  # fmt: skip
     try:
         if store.reused:
             n = design.n_runs

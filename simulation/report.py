@@ -681,7 +681,7 @@ def _provenance(results: Results) -> dict[str, Any]:
         "results folder": results.path.name,
         "kind": results.kind,
         "created (UTC)": m.get("created_utc", ""),
-        "command": _portable(m.get("command") or [], results.path) or "(from Python)",
+        "command": _portable(m.get("command") or []) or "(from Python)",
         "design points": results.n_points,
         "replications per point": results.replications,
         "runs": len(results.runs),
@@ -696,15 +696,16 @@ def _provenance(results: Results) -> dict[str, Any]:
     }
 
 
-def _portable(command: Sequence[str], folder: Path) -> str:
-    """The recorded command with each absolute path in it made relative to the results folder:
-    a pack leaves this machine, and its folder names should not."""
-    base = folder.resolve()
+def _portable(command: Sequence[str]) -> str:
+    """The recorded command with each path in it cut to its file name: a pack leaves this
+    machine, and its folder names should not (a URL such as a scheduler address stays)."""
     args = []
     for arg in command:
         prefix = arg[: arg.index("=") + 1] if arg.startswith("-") and "=" in arg else ""
         value = arg[len(prefix) :]
-        args.append(prefix + (os.path.relpath(value, base) if os.path.isabs(value) else value))
+        if "/" in value and "://" not in value:
+            value = Path(value).name or value
+        args.append(prefix + value)
     return shlex.join(args)
 
 

@@ -23,8 +23,11 @@ between the two loses nothing. Only friction's own leftover temporary files are 
 Trust. Each part carries its run ids and a checksum of its content in its parquet metadata, and
 the ledger records the checksum of every part and consolidated file. A resume or a reader checks
 them, recomputes the manifest's config hash, checks the manifest against the runs it describes
+(counting the design before building any of it, and building only the points it runs again)
 and runs one or two recorded runs again from the manifest alone; anything that does not match
-(a damaged or stray file, an edited manifest) is refused with a message naming it.
+(a damaged or stray file, an edited manifest) is refused with a message naming it. A rerun
+that matched is recorded in the ledger ("verified", keyed by the folder's content and this code
+and platform), so the next reader of the same folder skips it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import os
 import platform
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata
@@ -85,6 +89,13 @@ RUN_WINDOW = 20_000  # runs consolidated at a time (bounds memory at the end of 
 DAILY_WINDOW = 500  # runs of daily series consolidated at a time (~150k rows)
 ROW_GROUP = 10_000
 _LOCKED: set[str] = set()  # folders this process holds the lock of
+#: How to resume, in library messages; the command line says "run the same command with --resume".
+RESUME_IT = "resume it"
+#: How a reader says to finish a folder, whichever way it is read.
+FINISH_IT = (
+    "finish it by resuming the compare or sweep that wrote it (--resume on the command line, "
+    "resume=True from Python)"
+)
 
 
 class ResumeRefused(SweepError):
@@ -231,6 +242,13 @@ def disk_full_is_a_user_error(what: str) -> Iterator[None]:
 # --------------------------------------------------------------------------------------------
 
 
+def own_source() -> str:
+    """The source hash of the code this process loaded (see :func:`execute.own_source`)."""
+    from simulation import execute
+
+    return execute.own_source()
+
+
 def source_hash() -> str:
     """Hash of every ``.py`` file of the simulation package (catches any code change, even
     without git: an installed copy, a tarball, a Dask worker)."""
@@ -245,7 +263,8 @@ def source_hash() -> str:
 
 
 def code_version() -> dict[str, Any]:
-    """Package version, the source hash, and the git commit when there is one."""
+    """Package version, the source hash, the git commit when there is one, and the platform
+    (floating point may differ in its last bits on another one)."""
     import simulation
 
     try:
@@ -262,7 +281,12 @@ def code_version() -> dict[str, Any]:
         )
         if out.returncode == 0:
             commit = out.stdout.strip()
-    return {"version": version, "source_hash": source_hash(), "git_commit": commit}
+    return {"version": version, "source_hash": own_source(), "git_commit": commit,
+            **this_platform()}  # fmt: skip
+
+
+def this_platform() -> dict[str, str]:
+    return {"machine": platform.machine(), "platform": sys.platform}
 
 
 def package_versions() -> dict[str, str]:
@@ -318,6 +342,45 @@ def daily_schema(series: Sequence[str]) -> pa.Schema:
 
 
 # --------------------------------------------------------------------------------------------
+# The lock
+# --------------------------------------------------------------------------------------------
+
+
+def _take_lock(root: Path) -> tuple[Any, str]:
+    """Take the exclusive lock of a results folder; returns its file and key to release it.
+
+    A POSIX record lock (``lockf``) belongs to this process only: worker processes forked
+    from it do not inherit it, so a coordinator killed with SIGKILL frees the folder at once
+    even if a worker outlives it. Record locks do not exclude the same process, so folders
+    locked here are also remembered in ``_LOCKED``.
+
+    Raises:
+        SweepError: another process (or this one) holds it.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    key = str(root.resolve())
+    busy = SweepError(
+        f"--out: another friction process is writing to {root}; wait for it to finish or stop "
+        "it first"
+    )
+    if key in _LOCKED:  # checked before opening: closing any descriptor of the lock file
+        raise busy  # would drop this process's record lock
+    fh = open(root / ".lock", "a+")  # noqa: SIM115 - held until _release_lock
+    try:
+        fcntl.lockf(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise busy from None
+    _LOCKED.add(key)
+    return fh, key
+
+
+def _release_lock(fh: Any, key: str) -> None:
+    fh.close()
+    _LOCKED.discard(key)
+
+
+# --------------------------------------------------------------------------------------------
 # The store
 # --------------------------------------------------------------------------------------------
 
@@ -326,8 +389,9 @@ class ResultsStore:
     """A results folder for one design; see the module docstring for the layout."""
 
     def __init__(self, root: Path, design: Design, value_columns: Sequence[str],
-                 series: Sequence[str]) -> None:  # fmt: skip
+                 series: Sequence[str], resume_hint: str = RESUME_IT) -> None:  # fmt: skip
         self.root = root
+        self.resume_hint = resume_hint  # how the caller resumes (a command line, a function)
         self.design = design
         self.value_columns = list(value_columns)
         self.series = list(series)
@@ -353,6 +417,7 @@ class ResultsStore:
         series: Sequence[str],
         resume: bool,
         command: Sequence[str] = (),
+        resume_hint: str = RESUME_IT,
     ) -> ResultsStore:
         """Create the folder for a new design, or reopen it to resume the same design.
 
@@ -360,12 +425,16 @@ class ResultsStore:
         package versions) is reused even without ``resume``: its results are what a rerun
         would give (``reused`` is then true and nothing is to run).
 
+        Args:
+            resume_hint: how the caller resumes, for messages ("run the same command with
+                --resume" on the command line).
+
         Raises:
             SweepError: the folder holds other results (or the same unfinished ones, without
                 ``resume``), the design changed since they were written, a file of the folder
                 is damaged or edited, or another process is writing.
         """
-        store = cls(root, design, value_columns, series)
+        store = cls(root, design, value_columns, series, resume_hint)
         if (root / MANIFEST).exists():
             store._lock()
             try:
@@ -404,7 +473,7 @@ class ResultsStore:
         if not resume:
             ledger = read_ledger(self.root)
             if old["kind"] == "compare" and not self._changes(old) and ledger.get("complete"):
-                open_finished(self.root)  # the same inputs: reuse, once checked
+                open_finished(self.root, holding_lock=True)  # the same inputs: reuse, once checked
                 self.reused = True
                 return
             state = (
@@ -454,7 +523,7 @@ class ResultsStore:
                 "the sweep file or its base scenario" if old["kind"] == "sweep" else "the scenarios"
             )
             changes.append(f"{what} ({_shown(diffs)})")
-        now_source = source_hash()
+        now_source = own_source()
         if old["code"]["source_hash"] != now_source:
             changes.append(
                 f"the simulation code (version {old['code'].get('version')} source "
@@ -469,9 +538,18 @@ class ResultsStore:
         return changes
 
     def _check_same(self, old: dict[str, Any]) -> None:
-        """Refuse to resume when anything that defines the runs has changed, naming it."""
+        """Refuse to resume when anything that defines the runs has changed, naming it.
+
+        The manifest is checked for edits by hand: when its config is this design's (same
+        hash), against this design, already built, rather than a second one rebuilt from it.
+        """
+        where = self.root / MANIFEST
         if old["format"] == FORMAT:
-            manifest_design(old, self.root / MANIFEST)  # edited by hand since it was written?
+            if canonical_hash(old["config"]) == old["config_hash"] == self.design.config_hash:
+                record = design_record(self.design)
+                _refuse_edits(where, _diff(_plain(record), _plain({k: old.get(k) for k in record})))
+            else:
+                manifest_design(old, where)
         changes = self._changes(old)
         if changes:
             raise ResumeRefused(
@@ -481,35 +559,12 @@ class ResultsStore:
             )
 
     def _lock(self) -> None:
-        """Hold an exclusive lock on the folder while writing.
-
-        A POSIX record lock (``lockf``) belongs to this process only: worker processes forked
-        from it do not inherit it, so a coordinator killed with SIGKILL frees the folder at once
-        even if a worker outlives it. Record locks do not exclude the same process, so folders
-        locked here are also remembered in ``_LOCKED``.
-        """
-        self.root.mkdir(parents=True, exist_ok=True)
-        key = str(self.root.resolve())
-        busy = SweepError(
-            f"--out: another friction process is writing to {self.root}; wait for it to "
-            "finish or stop it first"
-        )
-        if key in _LOCKED:  # checked before opening: closing any descriptor of the lock file
-            raise busy  # would drop this process's record lock
-        fh = open(self.root / ".lock", "a+")  # noqa: SIM115 - held until close()
-        try:
-            fcntl.lockf(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            raise busy from None
-        _LOCKED.add(key)
-        self._lock_fh = fh
-        self._lock_key = key
+        """Hold an exclusive lock on the folder while writing (see :func:`_take_lock`)."""
+        self._lock_fh, self._lock_key = _take_lock(self.root)
 
     def _unlock(self) -> None:
         if self._lock_fh is not None:
-            self._lock_fh.close()
-            _LOCKED.discard(self._lock_key)
+            _release_lock(self._lock_fh, self._lock_key)
             self._lock_fh = None
 
     def close(self) -> None:
@@ -579,7 +634,7 @@ class ResultsStore:
         owner: dict[int, str] = {}
         parts = sorted(self._parts(kind), key=lambda p: (p[2].name not in known, p[0], p[1]))
         for lo, hi, path in parts:
-            again = f"move it out of {self.root / PARTS} and run the same command with --resume"
+            again = f"move it out of {self.root / PARTS}, then {self.resume_hint}"
             try:
                 table = read_checked(path, known.get(path.name))
             except SweepError as exc:
@@ -618,7 +673,7 @@ class ResultsStore:
     def _disk_full_note(self) -> contextlib.AbstractContextManager[None]:
         return disk_full_is_a_user_error(
             f"the {len(self.done)} finished run(s) are saved in {self.root}; free some space, "
-            "then run the same command with --resume"
+            f"then {self.resume_hint}"
         )
 
     # --- writing -------------------------------------------------------------------------
@@ -703,6 +758,11 @@ class ResultsStore:
             SweepError: the daily series do not cover exactly the runs (a part went missing).
         """
         with self._disk_full_note():
+            if self._files_hold_every_run():
+                self._write_ledger(
+                    complete=not self.failed and len(self.done) == self.design.n_runs
+                )
+                return
             files = {}
             files[RUNS], run_ids = self._consolidate("runs", RUNS, self.schema, RUN_WINDOW)
             if self.design.daily:
@@ -713,11 +773,25 @@ class ResultsStore:
                     missing = sorted(run_ids ^ daily_ids)
                     raise SweepError(
                         f"{self.root}: the daily series of run(s) {_shown(missing)} are "
-                        "missing; run the same command with --resume to run them again"
+                        f"missing; {self.resume_hint} to run them again"
                     )
             files[POINTS] = self._write_points()
             self.files = files
             self._write_ledger(complete=not self.failed and len(self.done) == self.design.n_runs)
+
+    def _files_hold_every_run(self) -> bool:
+        """Whether the consolidated files the ledger recorded still hold exactly the saved runs
+        (a resume of a finished folder, nothing run since) and are intact: then there is
+        nothing to merge again."""
+        needed = {RUNS, POINTS, *([DAILY] if self.design.daily else [])}
+        if set(self.files) != needed:
+            return False
+        try:
+            for name in sorted(needed):
+                read_checked(self.root / name, self.files[name])
+        except SweepError:
+            return False
+        return True
 
     def _consolidate(
         self, kind: str, name: str, schema: pa.Schema, window: int
@@ -811,6 +885,22 @@ _REQUIRED = ("format", "kind", "name", "config_hash", "config", "code", "package
              "design", "outputs")  # fmt: skip
 
 
+def _read_json(path: Path, hint: str) -> Any:
+    """A JSON file of a results folder.
+
+    Raises:
+        SweepError: it cannot be read or is not JSON; the message ends with ``hint``.
+    """
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        detail = exc.strerror if isinstance(exc, OSError) else exc
+        raise SweepError(f"{path}: not readable ({detail}); {hint}") from None
+
+
+_RESTORE = "restore it from a copy of the folder, or run again into another folder"
+
+
 def read_manifest(root: Path) -> dict[str, Any]:
     """The manifest of a results folder, with every entry a reader needs.
 
@@ -818,19 +908,15 @@ def read_manifest(root: Path) -> dict[str, Any]:
         SweepError: it is missing, not JSON, or lacks entries.
     """
     path = root / MANIFEST
+    manifest = _read_json(path, _RESTORE)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
         missing = [k for k in _REQUIRED if k not in manifest]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
         manifest["code"]["source_hash"], manifest["design"]["n_runs"]
         manifest["seeds"]["root_entropy"], manifest["outputs"]["values"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
-        detail = exc.strerror if isinstance(exc, OSError) else exc
-        raise SweepError(
-            f"{path}: not a readable results manifest ({detail}); restore it from a copy of "
-            "the folder, or run again into another folder"
-        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SweepError(f"{path}: not a readable results manifest ({exc}); {_RESTORE}") from None
     return manifest
 
 
@@ -843,21 +929,17 @@ def read_ledger(root: Path) -> dict[str, Any]:
     path = root / LEDGER
     if not path.exists():
         return {}
-    try:
-        ledger = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(ledger, dict):
-            raise ValueError("not a mapping")
-    except (OSError, ValueError) as exc:
-        raise SweepError(
-            f"{path}: not readable ({exc}); delete it and run the same command with --resume "
-            "to rebuild it from the part files"
-        ) from None
+    hint = "delete it, then resume the sweep or comparison to rebuild it from the part files"
+    ledger = _read_json(path, hint)
+    if not isinstance(ledger, dict):
+        raise SweepError(f"{path}: not readable (not a mapping); {hint}")
     return ledger
 
 
-def design_record(d: Design) -> dict[str, Any]:
-    """What a manifest records of a design: the entries a reader can check against it."""
-    return {
+def design_record(d: Design, points: bool = True) -> dict[str, Any]:
+    """What a manifest records of a design: the entries a reader can check against it
+    (``points``: with the axis values of every design point, which builds them all)."""
+    record = {
         "kind": d.kind,
         "name": d.name,
         "config_hash": d.config_hash,
@@ -875,26 +957,37 @@ def design_record(d: Design) -> dict[str, Any]:
             "n_runs": d.n_runs,
             "columns": d.columns,
             "daily": d.daily,
-            "points": [{c: axis_value(d, p.index, c) for c in d.columns} for p in d.points],
         },
     }
+    if points:
+        record["design"]["points"] = [
+            {c: axis_value(d, i, c) for c in d.columns} for i in range(len(d.points))
+        ]
+    return record
 
 
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(json_ready(value), default=str))
 
 
+def _refuse_edits(where: Path, diffs: Sequence[str]) -> None:
+    if diffs:
+        raise SweepError(
+            f"{where}: does not match the design its config describes ({_shown(diffs)}); it "
+            f"was edited since friction wrote it; {_RESTORE}"
+        )
+
+
 def manifest_design(manifest: dict[str, Any], where: Path) -> Design:
     """The design a manifest describes, rebuilt from its config alone, once the manifest is
-    checked against it: the config hash recomputed, then seeds, design points and sizes.
+    checked against it: the config hash recomputed, the size counted (before anything is
+    built), then seeds, sizes and every design point's settings. The points' scenarios are
+    built only when asked for (:class:`simulation.design.LazyPoints`).
 
     Raises:
         SweepError: the manifest was edited since it was written (naming what differs).
     """
-    edited = (
-        "it was edited since friction wrote it; restore it from a copy of the folder, or run "
-        "again into another folder"
-    )
+    edited = f"it was edited since friction wrote it; {_RESTORE}"
     config = manifest["config"]
     if canonical_hash(config) != manifest["config_hash"]:
         raise SweepError(
@@ -902,24 +995,50 @@ def manifest_design(manifest: dict[str, Any], where: Path) -> Design:
             f"{edited}"
         )
     try:
-        design = design_from_config(config)
-    except SweepError as exc:
+        design = design_from_config(config, n_runs=int(manifest["design"]["n_runs"]))
+    except (SweepError, TypeError, ValueError) as exc:
         raise SweepError(f"{where}: {exc}; {edited}") from None
     if design.kind == "compare":  # a diagnosis names itself and notes its levers in the config
         design.name = str(manifest["name"])
     diffs = _diff(_plain(design.config), _plain({k: config.get(k) for k in design.config}))
     design.config = config
-    record = design_record(design)
-    diffs += _diff(_plain(record), _plain({k: manifest.get(k) for k in record}))
-    if diffs:
-        raise SweepError(
-            f"{where}: does not match the design its config describes ({_shown(diffs)}); {edited}"
-        )
+    record = design_record(design, points=False)
+    recorded = {k: manifest.get(k) for k in record}
+    recorded["design"] = {k: v for k, v in manifest["design"].items() if k != "points"}
+    diffs += _diff(_plain(record), _plain(recorded))
+    _refuse_edits(where, diffs or _point_diffs(design, manifest["design"].get("points")))
     return design
 
 
-def check_runs(design: Design, table: pa.Table, value_columns: Sequence[str], where: Path) -> None:
-    """Check the rows of runs.parquet against the design: ids, points, seeds, axis values."""
+def _point_diffs(design: Design, recorded: Any) -> list[str]:
+    """How the manifest's design points differ from the settings the config gives, without
+    building the points: a point is built only when its settings differ, to compare them as
+    its scenario holds them (4.0 for a 4 set on a decimal lever)."""
+    n = len(design.points)
+    if not isinstance(recorded, list) or len(recorded) != n:
+        shown = len(recorded) if isinstance(recorded, list) else "no list of"
+        return [f"design.points: {n} points -> {shown} points"]
+    diffs = []
+    for i, values in enumerate(recorded):
+        expected = design.values_of(i)
+        if values != expected and values != _plain(
+            {c: axis_value(design, i, c) for c in design.columns}
+        ):
+            diffs.append(f"design.points[{i}]: {_short(expected)} -> {_short(values)}")
+            if len(diffs) > 5:
+                break
+    return diffs
+
+
+def check_runs(
+    design: Design,
+    table: pa.Table,
+    value_columns: Sequence[str],
+    where: Path,
+    points: Sequence[dict[str, Any]],
+) -> None:
+    """Check the rows of runs.parquet against the design: ids, points, seeds, and the axis
+    values of ``points`` (the manifest's, checked against the design)."""
     problems = []
     if not table.schema.remove_metadata().equals(runs_schema(design, value_columns)):
         problems.append("other columns")
@@ -942,14 +1061,13 @@ def check_runs(design: Design, table: pa.Table, value_columns: Sequence[str], wh
             if not np.array_equal(seeds, table.column("seed").to_numpy()):
                 problems.append("other seeds")
             for c in design.columns:
-                expected = [axis_value(design, p.index, c) for p in design.points]
+                expected = [p[c] for p in points]
                 if [expected[p] for p in point] != table.column(c).to_pylist():
                     problems.append(f"other values of {c}")
     if problems:
         raise SweepError(
             f"{where}: does not match {RUNS} ({'; '.join(problems)}): it was edited since "
-            "friction wrote it, or belongs to another folder; restore it from a copy of the "
-            "folder, or run again into another folder"
+            f"friction wrote it, or belongs to another folder; {_RESTORE}"
         )
 
 
@@ -975,30 +1093,92 @@ def check_rerun(
         if off:
             c = off[0]
             raise SweepError(
-                f"{where}: run {run_id} run again from it gives {c} = {again.get(c)!r}, not "
-                f"the stored {row[c]!r} ({len(off)} value(s) differ): the manifest was edited "
-                "since friction wrote it, or belongs to another folder; restore it from a copy "
-                "of the folder, or run again into another folder"
+                f"{where}: does not reproduce here from its manifest: run {run_id} run again "
+                f"gives {c} = {again.get(c)!r}, not the stored {row[c]!r} ({len(off)} value(s) "
+                "differ); the manifest was edited, or belongs to another folder; "
+                f"{_RESTORE}"
             )
 
 
-def open_finished(root: Path) -> tuple[dict[str, Any], pa.Table, pa.Table, dict[str, str]]:
+def _reproducible_here(manifest: dict[str, Any]) -> bool:
+    """Whether this process would compute the folder's runs to the last bit: the same code,
+    the same versions of the packages that change numbers, the same kind of machine (a
+    manifest that does not name its platform is taken to be from this one)."""
+    code = manifest["code"]
+    packages = package_versions()
+    return (
+        code["source_hash"] == own_source()
+        and all(manifest["packages"].get(p) == packages[p] for p in RESULT_PACKAGES)
+        and all(code.get(k, v) == v for k, v in this_platform().items())
+    )
+
+
+def _verified_stamp(manifest: dict[str, Any], files: dict[str, str]) -> str:
+    """What a rerun that matched proves: this manifest and these files, with this code,
+    these packages and this platform."""
+    packages = package_versions()
+    return canonical_hash({
+        "manifest": canonical_hash(manifest),
+        "files": files,
+        "source": own_source(),
+        "packages": {p: packages[p] for p in RESULT_PACKAGES},
+        **this_platform(),
+    })  # fmt: skip
+
+
+def _record_verified(root: Path, ledger: dict[str, Any], stamp: str, holding_lock: bool) -> None:
+    """Record the stamp in the ledger, so the next reader of this folder state skips the rerun.
+
+    Best effort: skipped when another process is writing the folder, it changed meanwhile, or
+    it cannot be written (read-only, full disk).
+    """
+    with contextlib.suppress(SweepError, OSError):
+        lock = None if holding_lock else _take_lock(root)
+        try:
+            if read_ledger(root) == ledger:
+                write_json(root / LEDGER, {**ledger, "verified": stamp})
+        finally:
+            if lock is not None:
+                _release_lock(*lock)
+
+
+def open_finished(
+    root: Path, holding_lock: bool = False
+) -> tuple[dict[str, Any], pa.Table, pa.Table, dict[str, str]]:
     """Check a finished results folder and read it: its manifest, runs, points and the
     ledger's checksums of its consolidated files.
 
     Checks: the consolidated files are the ones the ledger recorded (so not stale or changed),
-    the manifest matches its config hash, its design and the runs, and, when this is the code
-    and package versions that wrote the folder, one or two runs run again match their rows.
+    the manifest matches its config hash, its design and the runs, and, when this is the code,
+    package versions and platform that wrote the folder, one or two runs run again match their
+    rows (once per state of the folder: the ledger records that they did).
+
+    Args:
+        holding_lock: the caller holds the folder's lock (a store reopening it).
 
     Raises:
-        SweepError: the folder is not finished (pointing at --resume), was written by another
-            version, or a file in it was changed.
+        SweepError: the folder is not finished, was written by another version, or a file in
+            it was changed.
     """
     ledger = read_ledger(root)
+    try:
+        return _open_finished(root, ledger, holding_lock)
+    except SweepError:
+        # Read without the lock: a resume that finished meanwhile rewrote the files and the
+        # ledger (so a checksum seemed off). Read the new state once.
+        again = read_ledger(root)
+        if again == ledger:
+            raise
+        return _open_finished(root, again, holding_lock)
+
+
+def _open_finished(
+    root: Path, ledger: dict[str, Any], holding_lock: bool
+) -> tuple[dict[str, Any], pa.Table, pa.Table, dict[str, str]]:
     files = ledger.get("files") or {}
     unfinished = (
         f"'{root}' is not finished: {{}} (the sweep was stopped, is still running, or a resume "
-        "did not finish); finish it with the same command and --resume"
+        f"did not finish); {FINISH_IT}"
     )
     if not (root / RUNS).is_file():
         raise SweepError(unfinished.format(f"{RUNS} is missing"))
@@ -1019,15 +1199,13 @@ def open_finished(root: Path) -> tuple[dict[str, Any], pa.Table, pa.Table, dict[
     runs = read_checked(root / RUNS, files[RUNS])
     points = read_checked(root / POINTS, files[POINTS])
     values = manifest["outputs"]["values"]
-    check_runs(design, runs, values, root / MANIFEST)
-    code, now = manifest["code"]["source_hash"], source_hash()
-    same_packages = all(
-        manifest["packages"].get(p) == v for p, v in package_versions().items()
-        if p in RESULT_PACKAGES
-    )  # fmt: skip
-    if runs.num_rows and code == now and same_packages:
-        rows = runs.slice(0, 1).to_pylist() + runs.slice(runs.num_rows - 1).to_pylist()
-        check_rerun(design, rows[: 1 if runs.num_rows == 1 else 2], values, root / MANIFEST)
+    check_runs(design, runs, values, root / MANIFEST, manifest["design"]["points"])
+    if runs.num_rows and _reproducible_here(manifest):
+        stamp = _verified_stamp(manifest, files)
+        if ledger.get("verified") != stamp:
+            rows = runs.slice(0, 1).to_pylist() + runs.slice(runs.num_rows - 1).to_pylist()
+            check_rerun(design, rows[: 1 if runs.num_rows == 1 else 2], values, root / MANIFEST)
+            _record_verified(root, ledger, stamp, holding_lock)
     return manifest, runs, points, files
 
 

@@ -111,7 +111,8 @@ def test_a_crash_mid_sweep_says_what_is_saved_and_resume_finishes(
     assert _sweep(tiny_sweep, out) == 1
     err = capsys.readouterr().err
     assert "internal error: KeyError: 64" in err and "Traceback" in err
-    assert f"2 of 40 runs are saved in {out}; run again with --resume" in err.replace("\n", " ")
+    saved = f"2 of 40 runs are saved in {out}; run the same command with --resume"
+    assert saved in err.replace("\n", " ")
     monkeypatch.undo()
     assert _sweep(tiny_sweep, out, "--resume") == 0
     assert _ledger(out)["done"] == 40
@@ -315,3 +316,33 @@ def test_commands_work_without_sched_getaffinity(monkeypatch, tiny_sweep, capsys
     cli.build_parser()
     assert cli.main(["validate", str(tiny_sweep.parent / "tiny.yaml")]) == 0
     assert "OK: tiny" in capsys.readouterr().out
+
+
+# --- 7. forkserver workers check against the coordinator's code, not the files on disk ---------
+
+
+def test_forkserver_workers_take_the_coordinators_source_hash(tiny_sweep, tmp_path, monkeypatch):
+    """A fork-server worker starts from a fresh interpreter: it must take the coordinator's
+    source hash (of the code loaded at the start), not hash the files on disk at its first
+    chunk (files may be edited during a long sweep)."""
+    from simulation.experiments import execute as run
+
+    monkeypatch.setattr(execute, "start_method", lambda: "forkserver")
+    monkeypatch.setattr(execute, "own_source", lambda: "0" * 16)  # the code loaded at start
+    design = load_sweep(tiny_sweep)
+    summary = run(design, tmp_path / "o", workers=2)
+    assert summary.done == 40
+
+
+# --- 8. a remote Dask cluster is not limited to this machine's cores ---------------------------
+
+
+def test_more_workers_than_local_cores_are_accepted_for_a_remote_cluster():
+    import argparse
+
+    many = execute.default_workers() + 8
+    local = argparse.Namespace(workers=many, force_workers=False, address=None)
+    with pytest.raises(cli.UsageError, match="--workers"):
+        cli.check_workers(local)
+    remote = argparse.Namespace(workers=many, force_workers=False, address="tcp://10.0.0.5:8786")
+    cli.check_workers(remote)

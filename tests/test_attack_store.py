@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import TINY_BLENDED, TINY_SCENARIO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation import cli, store
 from simulation.loader import canonical_hash
@@ -368,3 +370,238 @@ def test_disk_full_on_the_comparison_is_a_user_error(scenarios, tmp_path, monkey
     assert _compare(scenarios, out) == 0
     assert "reusing" in capsys.readouterr().err
     assert (out / "comparison.json").is_file()
+
+
+# --- 8. opening a folder costs two scenarios and two runs, once per folder state ----------------
+
+
+def _count_scenarios(monkeypatch) -> dict[str, int]:
+    """Count the scenarios the design module validates (one per design point built)."""
+    from simulation import design
+
+    real, calls = design.Scenario, {"n": 0}
+
+    class Counting:
+        @staticmethod
+        def model_validate(data):
+            calls["n"] += 1
+            return real.model_validate(data)
+
+    monkeypatch.setattr(design, "Scenario", Counting)
+    return calls
+
+
+def _count_runs(monkeypatch) -> dict[str, int]:
+    import simulation.runner as runner
+
+    real, calls = runner.run_record, {"n": 0}
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_record", counting)
+    return calls
+
+
+def test_loading_a_sweep_builds_only_the_points_it_runs_again(reference, monkeypatch):
+    """The tiny sweep has 20 design points: a load checks the manifest's points against the
+    sweep's axes without building them, and builds the base and the two it runs again."""
+    built = _count_scenarios(monkeypatch)
+    assert load_results(reference).n_points == 20
+    assert built["n"] <= 3
+
+
+def test_a_count_that_differs_is_refused_before_anything_is_built(reference, monkeypatch):
+    def grow(m):
+        m["config"]["spec"]["axes"]["structure.team_size"] = [4, 5, 6]
+        m["config_hash"] = canonical_hash(m["config"])
+
+    _edit_manifest(reference, grow)
+    built = _count_scenarios(monkeypatch)
+    with pytest.raises(ResultsError, match=r"manifest\.json.*30 design points.*40 runs"):
+        load_results(reference)
+    assert built["n"] == 0
+
+
+def test_a_second_load_of_the_same_folder_runs_nothing_again(reference, monkeypatch):
+    runs = _count_runs(monkeypatch)
+    load_results(reference)
+    assert runs["n"] == 2
+    load_results(reference)
+    assert runs["n"] == 2  # verified: the ledger holds the stamp of this folder state
+    _edit_manifest(reference, lambda m: m.update(created_utc="2000-01-01T00:00:00Z"))
+    load_results(reference)
+    assert runs["n"] == 4  # another manifest: checked again
+
+
+def test_a_reused_compare_runs_again_at_most_once(cmp_copy, scenarios, monkeypatch, capsys):
+    runs = _count_runs(monkeypatch)
+    assert _compare(scenarios, cmp_copy) == 0
+    assert _compare(scenarios, cmp_copy) == 0
+    assert "reusing" in capsys.readouterr().err
+    assert runs["n"] <= 2
+
+
+def test_a_manifest_claiming_a_huge_design_exits_2_quickly(reference, tmp_path):
+    """simplex: 0.002 gives 21 million mixes: the count is checked against the manifest's
+    before any mix is built (it used to hang, then run out of memory)."""
+    from sandbox import run_limited
+
+    def huge(m):
+        m["config"]["spec"]["axes"]["incentives.weights"] = {"simplex": 0.002}
+        m["config_hash"] = canonical_hash(m["config"])
+
+    _edit_manifest(reference, huge)
+    args = ["-m", "simulation", "report", str(reference), "--out", str(tmp_path / "r")]
+    outcome = run_limited(args, cwd=tmp_path, memory=1 << 30, timeout=30)
+    assert outcome.returncode == 2, outcome.stderr[-2000:]
+    assert "manifest.json" in outcome.stderr and "Traceback" not in outcome.stderr
+
+
+def test_resume_builds_the_design_once(reference, tiny_sweep, monkeypatch):
+    built = _count_scenarios(monkeypatch)
+    assert _sweep(tiny_sweep, reference, "--resume") == 0
+    assert built["n"] <= 20 + 3  # the sweep's 20 points, not a second design from the manifest
+
+
+# --- 9. a folder moved to another platform is not accused of being edited ----------------------
+
+
+def test_the_manifest_records_the_platform(reference):
+    import platform
+    import sys
+
+    code = json.loads((reference / "manifest.json").read_text())["code"]
+    assert code["machine"] == platform.machine() and code["platform"] == sys.platform
+
+
+def test_a_folder_from_another_platform_is_not_run_again(reference, monkeypatch):
+    """Floating point can differ at the last bit between platforms: the runs are not rerun
+    there (the other checks still apply)."""
+    _edit_manifest(reference, lambda m: m["code"].update(machine="other-cpu"))
+    runs = _count_runs(monkeypatch)
+    assert load_results(reference).n_points == 20
+    assert runs["n"] == 0
+
+
+def test_a_rerun_that_differs_says_it_does_not_reproduce(cmp_copy):
+    _edit_manifest(cmp_copy, _flip_headcount_and_rehash)
+    with pytest.raises(ResultsError, match="does not reproduce here from its manifest"):
+        load_results(cmp_copy)
+
+
+# --- 10. library messages do not name command-line flags ---------------------------------------
+
+
+def test_python_disk_full_keeps_its_type_says_it_once_and_names_no_flag(
+    tiny_sweep, tmp_path, monkeypatch
+):
+    from simulation.experiments import sweep
+
+    _disk_full_on(monkeypatch, "runs-", 6)
+    with pytest.raises(store.DiskFull) as e:
+        sweep(tiny_sweep, out=tmp_path / "full")
+    text = str(e.value)
+    assert text.count("saved in") == 1 and "resume=True" in text and "--resume" not in text
+
+
+def test_a_notebook_opening_an_unfinished_folder_is_told_how_from_python(cmp_copy):
+    (cmp_copy / "points.parquet").unlink()
+    with pytest.raises(ResultsError, match=r"resume=True"):
+        load_results(cmp_copy)
+
+
+# --- 11. the command line: report messages, reuse without an estimate ----------------------------
+
+
+def test_disk_full_while_reporting_says_the_report_was_not_written(
+    cmp_copy, tmp_path, monkeypatch, capsys
+):
+    from simulation import report
+
+    def full(path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "chart.png"))
+
+    monkeypatch.setattr(report, "build", full)
+    assert cli.main(["report", str(cmp_copy), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "disk full" in err and "the report was not written" in err
+    assert "finished run" not in err
+
+
+def test_a_reused_compare_prints_no_estimate(cmp_copy, scenarios, monkeypatch, capsys):
+    from simulation import estimate
+
+    class Long:
+        seconds = 3600.0
+
+        def describe(self):
+            return "ESTIMATE: about an hour"
+
+    monkeypatch.setattr(estimate, "estimate", lambda request: Long())
+    monkeypatch.setattr(estimate, "refusal", lambda *args: None)
+    assert _compare(scenarios, cmp_copy) == 0
+    err = capsys.readouterr().err
+    assert "reusing" in err and "ESTIMATE" not in err
+
+
+def test_the_board_pack_shows_only_file_names_of_the_command():
+    from simulation.report import _portable
+
+    command = ["friction", "compare", "/home/alice/work/a.yaml", "../../bob/b.yaml",
+               "--out=/home/alice/results/x", "--reps", "3",
+               "--address", "tcp://10.0.0.5:8786"]  # fmt: skip
+    shown = _portable(command)
+    assert shown == (
+        "friction compare a.yaml b.yaml --out=x --reps 3 --address tcp://10.0.0.5:8786"
+    )
+    assert "alice" not in shown and "bob" not in shown and ".." not in shown
+
+
+def test_a_resume_finishing_while_a_reader_opens_the_folder_is_read_again(reference, monkeypatch):
+    """Readers take no lock: a resume that rewrote runs.parquet and the ledger between the
+    reader's reading of the two is not taken for a changed file; the new state is read."""
+    real = store.read_ledger
+    stale = {**real(reference)}
+    stale["files"] = {**stale["files"], "runs.parquet": "0" * 64}  # the ledger before it
+    calls = {"n": 0}
+
+    def racing(root):
+        calls["n"] += 1
+        return stale if calls["n"] == 1 else real(root)
+
+    monkeypatch.setattr(store, "read_ledger", racing)
+    assert load_results(reference).n_points == 20
+
+
+def test_resuming_a_finished_sweep_keeps_its_files_and_rebuilds_a_damaged_one(
+    reference, tiny_sweep
+):
+    """Nothing to run: the consolidated files already hold every run, so a resume checks them
+    instead of merging every part again (a big sweep's parts take minutes); a damaged one is
+    still rebuilt from the parts."""
+    inode = {n: (reference / n).stat().st_ino for n in ("runs.parquet", "points.parquet")}
+    assert _sweep(tiny_sweep, reference, "--resume") == 0
+    assert {n: (reference / n).stat().st_ino for n in inode} == inode
+    good = _digest(reference / "points.parquet")
+    path = reference / "points.parquet"
+    path.write_bytes(path.read_bytes()[:100])
+    assert _sweep(tiny_sweep, reference, "--resume") == 0
+    assert _digest(path) == good
+    assert load_results(reference).n_points == 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=4))
+def test_a_point_found_by_index_is_the_one_the_crossed_axes_give(sizes):
+    """A folder's check finds each design point's settings by index arithmetic: it must be the
+    point build_design gives at that index (the axes crossed, the last varying fastest)."""
+    import itertools
+
+    from simulation.design import point_values
+
+    per_axis = [[{f"a{k}": i} for i in range(n)] for k, n in enumerate(sizes)]
+    for index, combo in enumerate(itertools.product(*per_axis)):
+        expected = {k: v for setting in combo for k, v in setting.items()}
+        assert point_values(per_axis, index) == expected

@@ -104,7 +104,7 @@ def test_resume_refused_when_the_base_scenario_changed(reference, tiny_sweep, ca
 def test_resume_refused_when_options_or_code_changed(reference, tiny_sweep, capsys, monkeypatch):
     assert _sweep(tiny_sweep, reference, "--resume", "--reps", "3") == 2
     assert "spec.replications: 2 -> 3" in capsys.readouterr().err
-    monkeypatch.setattr(store, "source_hash", lambda: "0" * 16)
+    monkeypatch.setattr(store, "own_source", lambda: "0" * 16)  # the code loaded
     assert _sweep(tiny_sweep, reference, "--resume") == 2
     assert "the simulation code" in capsys.readouterr().err
     monkeypatch.undo()
