@@ -206,6 +206,7 @@ def _snapshot(folder: Path) -> dict[str, bytes | None]:
 @pytest.mark.needs_model
 def test_report_on_a_full_disk_leaves_the_folder_as_it_was(results, tmp_path, capsys,
                                                            monkeypatch):  # fmt: skip
+    import simulation.report
     import simulation.store
 
     out = tmp_path / "pack"
@@ -222,6 +223,7 @@ def test_report_on_a_full_disk_leaves_the_folder_as_it_was(results, tmp_path, ca
         real(path, *args, **kwargs)
 
     monkeypatch.setattr(simulation.store, "atomic_write", full_on_third)
+    monkeypatch.setattr(simulation.report, "atomic_write", full_on_third)
     capsys.readouterr()
     code = cli.main(["report", str(results), "--out", str(out), "--format", "html,png,svg"])
     err = capsys.readouterr().err
@@ -232,12 +234,14 @@ def test_report_on_a_full_disk_leaves_the_folder_as_it_was(results, tmp_path, ca
 
 @pytest.mark.needs_model
 def test_report_on_a_full_disk_makes_no_folder(results, tmp_path, capsys, monkeypatch):
+    import simulation.report
     import simulation.store
 
     def full(path: Path, *args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(simulation.store, "atomic_write", full)
+    monkeypatch.setattr(simulation.report, "atomic_write", full)
     out = tmp_path / "new" / "pack"
     assert cli.main(["report", str(results), "--out", str(out), "--format", "svg"]) == 2
     assert list(tmp_path.iterdir()) == []
