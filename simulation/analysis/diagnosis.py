@@ -209,6 +209,64 @@ def head_to_head(top: Sequence[float], other: Sequence[float], better: str) -> d
     }
 
 
+_DIFF_KEYS = ("n", "base_mean", "mean", "diff", "ci_low", "ci_high", "relative", "p_better")
+
+
+def _rank_every_kpi(
+    diffs: Sequence[Mapping[str, Any]], levers: Sequence[Lever]
+) -> dict[str, list[dict[str, Any]]]:
+    """The levers ranked on each KPI from their paired differences with "current"."""
+    by_key = {lever.key: lever for lever in levers}
+    rankings: dict[str, list[dict[str, Any]]] = {}
+    for kpi in KPIS:
+        rows = [
+            {
+                "lever": r["lever"],
+                "label": by_key[r["lever"]].label,
+                **{k: r[k] for k in _DIFF_KEYS},
+            }
+            for r in diffs
+            if r["kpi"] == kpi
+        ]
+        rankings[kpi] = rank_levers(rows, kpi)
+    return rankings
+
+
+def _runner_up(
+    ranked: Sequence[Mapping[str, Any]], rank_values: Mapping[str, Sequence[float]], better: str
+) -> dict[str, Any] | None:
+    """The second lever and its head-to-head with the first, or ``None`` when there is none."""
+    if len(ranked) < 2 or math.isnan(ranked[1]["diff"]):
+        return None
+    top, second = ranked[0], ranked[1]
+    return {
+        "lever": second["lever"],
+        "label": second["label"],
+        **head_to_head(rank_values[top["lever"]], rank_values[second["lever"]], better),
+    }
+
+
+def _trade_offs(
+    rankings: Mapping[str, Sequence[Mapping[str, Any]]], lever: str, rank_by: str
+) -> list[dict[str, Any]]:
+    """The trade-off KPIs (other than the ranking one) that ``lever`` clearly makes worse."""
+    trade_offs = []
+    for kpi in TRADE_OFF_KPIS:
+        if kpi == rank_by:
+            continue
+        row = next(r for r in rankings[kpi] if r["lever"] == lever)
+        p = row["p_better"]
+        if not math.isnan(p) and p < TRADE_OFF:
+            trade_offs.append(
+                {
+                    "kpi": kpi,
+                    "label": KPIS[kpi].label,
+                    **{k: row[k] for k in ("diff", "ci_low", "ci_high", "p_better")},
+                }
+            )
+    return trade_offs
+
+
 def summarise_diagnosis(
     diffs: Sequence[Mapping[str, Any]],
     rank_values: Mapping[str, Sequence[float]],
@@ -229,31 +287,7 @@ def summarise_diagnosis(
             first in the result.
     """
     check_rank_by(rank_by)
-    by_key = {lever.key: lever for lever in levers}
-    rankings: dict[str, list[dict[str, Any]]] = {}
-    for kpi in KPIS:
-        rows = [
-            {
-                "lever": r["lever"],
-                "label": by_key[r["lever"]].label,
-                **{
-                    k: r[k]
-                    for k in (
-                        "n",
-                        "base_mean",
-                        "mean",
-                        "diff",
-                        "ci_low",
-                        "ci_high",
-                        "relative",
-                        "p_better",
-                    )
-                },
-            }
-            for r in diffs
-            if r["kpi"] == kpi
-        ]
-        rankings[kpi] = rank_levers(rows, kpi)
+    rankings = _rank_every_kpi(diffs, levers)
     better = KPIS[rank_by].better
     wins, n_wins = count_wins({lv.key: rank_values[lv.key] for lv in levers}, better)
     ranked = rankings[rank_by]
@@ -266,26 +300,8 @@ def summarise_diagnosis(
             "suggested_reps"
         ]
     if top is not None:
-        if len(ranked) > 1 and not math.isnan(ranked[1]["diff"]):
-            second = ranked[1]
-            runner = {
-                "lever": second["lever"],
-                "label": second["label"],
-                **head_to_head(rank_values[top["lever"]], rank_values[second["lever"]], better),
-            }
-        for kpi in TRADE_OFF_KPIS:
-            if kpi == rank_by:
-                continue
-            row = next(r for r in rankings[kpi] if r["lever"] == top["lever"])
-            p = row["p_better"]
-            if not math.isnan(p) and p < TRADE_OFF:
-                trade_offs.append(
-                    {
-                        "kpi": kpi,
-                        "label": KPIS[kpi].label,
-                        **{k: row[k] for k in ("diff", "ci_low", "ci_high", "p_better")},
-                    }
-                )
+        runner = _runner_up(ranked, rank_values, better)
+        trade_offs = _trade_offs(rankings, top["lever"], rank_by)
     result: dict[str, Any] = dict(header or {})
     result.update(
         {
@@ -329,6 +345,104 @@ class Plan:
     rollout_days: dict[str, int] = field(default_factory=dict)  # lever -> day it comes anyway
 
 
+def _partly_in_place_note(start: Scenario, lever: Lever) -> str | None:
+    """A note when some of the lever's changes already hold by deliberate choice.
+
+    A change whose value is merely the default does not count as held.
+    """
+    held = [
+        k
+        for k, v in lever.changes.items()
+        if same_value(get_dotted(start, k), v) and not same_value(get_dotted(DEFAULTS, k), v)
+    ]
+    if not held:
+        return None
+    moves = ", ".join(
+        f"{k} {format_value(get_dotted(start, k))} -> {format_value(v)}"
+        for k, v in lever.changes.items()
+        if k not in held
+    )
+    return (
+        f"{lever.label}: partly in place already ({', '.join(held)}); testing "
+        f"it changes only {moves}."
+    )
+
+
+@dataclass
+class _Choice:
+    """The levers a diagnosis tests, with their scenarios, and what it says about the rest."""
+
+    levers: list[Lever] = field(default_factory=list)  # to test, in playbook order
+    variants: list[Scenario] = field(default_factory=list)  # one per lever tested
+    skipped: list[Lever] = field(default_factory=list)  # already in place
+    notes: list[str] = field(default_factory=list)
+    rollouts: dict[str, int] = field(default_factory=dict)  # lever -> day it comes anyway
+
+
+def _choose_levers(start: Scenario) -> _Choice:
+    """Each playbook lever applied alone to ``start``, leaving out those in place or invalid."""
+    chosen = _Choice()
+    for lever in LEVERS:
+        chosen.notes += intervention_notes(start, lever)
+        if in_place(start, lever):
+            chosen.skipped.append(lever)
+            continue
+        note = _partly_in_place_note(start, lever)
+        if note is not None:
+            chosen.notes.append(note)
+        try:
+            chosen.variants.append(load_scenario(start, lever.changes))
+        except ScenarioError as exc:
+            chosen.notes.append(
+                f"{lever.label}: cannot be applied to this scenario, so not tested "
+                f"({' '.join(str(exc).split())})."
+            )
+            continue
+        chosen.levers.append(lever)
+        day = rollout_day(start, lever)
+        if day is not None:
+            chosen.rollouts[lever.key] = day
+    return chosen
+
+
+def _squads_dip_note(start: Scenario, levers: Sequence[Lever]) -> str | None:
+    """Warn that squads tested from day 0 skip the reorganisation dip a silo would pay."""
+    if not (any(lv.key == "squads" for lv in levers) and start.structure.kind == "silo"):
+        return None
+    reorg = [iv.day for iv in start.interventions
+             if any(k.startswith("structure.") for k in iv.set)]  # fmt: skip
+    note = (
+        f"{LEVER_BY_KEY['squads'].label}: in place from the first simulated day, so the "
+        f"{start.structure.transition_days}-day reorganisation dip is not counted"
+    )
+    if reorg:
+        return note + (
+            f", while the current set-up pays it when it reorganises on day {min(reorg)}; "
+            "this flatters squads."
+        )
+    return note + "; rolled out mid-year, squads would pay it first."
+
+
+def _diagnosis_design(
+    start: Scenario, chosen: _Choice, reps: int, seed: int, source: str | None
+) -> Design:
+    """The compare design of "current" and every chosen lever, named after the scenario."""
+    design = compare_design(
+        [start, *chosen.variants],
+        reps,
+        seed,
+        labels=[CURRENT, *(lv.key for lv in chosen.levers)],
+        sources={"scenario": source} if source else None,
+    )
+    design.name = slug(f"diagnose-{start.name}", 80)
+    design.config["diagnose"] = {
+        "scenario": start.name,
+        "levers": {lv.key: dict(lv.changes) for lv in chosen.levers},
+        "already_in_place": [lv.key for lv in chosen.skipped],
+    }
+    return design
+
+
 def plan_diagnosis(
     scenario: str | Path | Scenario,
     reps: int = 10,
@@ -350,78 +464,23 @@ def plan_diagnosis(
         raise DiagnoseError(f"seed: must be at least 0, got {seed}")
     source = None if isinstance(scenario, Scenario) else str(Path(scenario).resolve())
     start = load_scenario(scenario, overrides)
-    levers, skipped, notes, variants = [], [], [], []
-    rollouts: dict[str, int] = {}
-    for lever in LEVERS:
-        notes += intervention_notes(start, lever)
-        if in_place(start, lever):
-            skipped.append(lever)
-            continue
-        # changes that already hold by deliberate choice (not merely a default value)
-        held = [
-            k
-            for k, v in lever.changes.items()
-            if same_value(get_dotted(start, k), v) and not same_value(get_dotted(DEFAULTS, k), v)
-        ]
-        if held:
-            moves = ", ".join(
-                f"{k} {format_value(get_dotted(start, k))} -> {format_value(v)}"
-                for k, v in lever.changes.items()
-                if k not in held
-            )
-            notes.append(
-                f"{lever.label}: partly in place already ({', '.join(held)}); testing "
-                f"it changes only {moves}."
-            )
-        try:
-            variants.append(load_scenario(start, lever.changes))
-        except ScenarioError as exc:
-            notes.append(
-                f"{lever.label}: cannot be applied to this scenario, so not tested "
-                f"({' '.join(str(exc).split())})."
-            )
-            continue
-        levers.append(lever)
-        day = rollout_day(start, lever)
-        if day is not None:
-            rollouts[lever.key] = day
-    if not levers:
+    chosen = _choose_levers(start)
+    if not chosen.levers:
         raise DiagnoseError(
             f"scenario '{start.name}': every lever of the playbook is already in place (or "
             "cannot be applied), so there is nothing to compare"
         )
-    if any(lv.key == "squads" for lv in levers) and start.structure.kind == "silo":
-        reorg = [iv.day for iv in start.interventions
-                 if any(k.startswith("structure.") for k in iv.set)]  # fmt: skip
-        note = (
-            f"{LEVER_BY_KEY['squads'].label}: in place from the first simulated day, so the "
-            f"{start.structure.transition_days}-day reorganisation dip is not counted"
-        )
-        if reorg:
-            note += (
-                f", while the current set-up pays it when it reorganises on day {min(reorg)}; "
-                "this flatters squads."
-            )
-        else:
-            note += "; rolled out mid-year, squads would pay it first."
-        notes.append(note)
-    for lever in skipped:
+    notes = chosen.notes
+    dip = _squads_dip_note(start, chosen.levers)
+    if dip is not None:
+        notes.append(dip)
+    for lever in chosen.skipped:
         notes.insert(0, f"{lever.label}: already in place in '{start.name}', so not tested.")
-    design = compare_design(
-        [start, *variants],
-        reps,
-        seed,
-        labels=[CURRENT, *(lv.key for lv in levers)],
-        sources={"scenario": source} if source else None,
-    )
-    design.name = slug(f"diagnose-{start.name}", 80)
-    design.config["diagnose"] = {
-        "scenario": start.name,
-        "levers": {lv.key: dict(lv.changes) for lv in levers},
-        "already_in_place": [lv.key for lv in skipped],
-    }
+    design = _diagnosis_design(start, chosen, reps, seed, source)
     folder = results_folder(out, design.name, 80)
-    return Plan(start, source, levers, skipped, notes, design, folder, rollouts)
+    return Plan(
+        start, source, chosen.levers, chosen.skipped, notes, design, folder, chosen.rollouts
+    )
 
 
 def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:

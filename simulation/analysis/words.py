@@ -1,17 +1,18 @@
 """Plain words: every verdict, headline and phrase a board member reads.
 
 Numbers come from the analysis (:mod:`simulation.analysis.compare`,
-:mod:`simulation.analysis.diagnosis`); this module only phrases them, so one wording serves the terminal, the HTML report, the deck and the
-charts: how sure (:func:`certainty`), how large (:func:`format_kpi_value`, :func:`size`), a
-comparison's verdict lines (:func:`verdict`), a plan's change in a phrase (:func:`change_phrase`,
-:func:`comparison_headline`) and a diagnosis's verdict and headline (:func:`verdict_text`,
-:func:`headline_text`).
+:mod:`simulation.analysis.diagnosis`); this module only phrases them, so one wording serves the
+terminal, the HTML report, the deck and the charts: how sure (:func:`certainty`), how large
+(:func:`format_kpi_value`, :func:`size`), a comparison's verdict lines (:func:`verdict`), a
+plan's change in a phrase (:func:`change_phrase`, :func:`comparison_headline`) and a
+diagnosis's verdict and headline (:func:`verdict_text`, :func:`headline_text`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -260,109 +261,161 @@ def _round_reps(n: int) -> str:
     return f"{n:,}"
 
 
-def verdict_text(d: Mapping[str, Any]) -> str:
-    """The paragraph a board member reads: which single change the model favours, how sure."""
-    rank_by = d["rank_by"]
-    kpi = KPIS[rank_by]
-    what = _phrase(rank_by)
+@dataclass(frozen=True)
+class _TopWords:
+    """The phrases every verdict sentence about the favoured lever shares.
+
+    Built once so each sentence helper words the same lever, size and interval the same way.
+    """
+
+    kpi: KPI  # the ranking KPI
+    what: str  # the ranking KPI as a phrase ("the cost of friction")
+    where: str  # the set-up the levers are measured against
+    lever: Lever  # the favoured lever
+    by: str  # the size of its change
+    interval: str  # its 95% interval in words
+    later: str  # a reminder of the current roll-out day, if the lever comes anyway
+
+
+def _top_words(d: Mapping[str, Any]) -> _TopWords:
+    """The shared phrases of a diagnosis whose favoured lever (``d["top"]``) is known."""
+    kpi = KPIS[d["rank_by"]]
+    top = d["top"]
     where = (
         "today's set-up"
         if str(d.get("scenario", "")).lower() == "baseline"
         else f"the current set-up ({d.get('scenario', CURRENT)})"
     )
-    top = d["top"]
-    parts: list[str] = []
-    if top is None:
-        parts.append(
-            f"{kpi.label} is not defined in these runs, so the levers cannot be ranked by it; "
-            "rank them by another KPI (--rank-by)."
+    day = d.get("rollout_days", {}).get(top["lever"])
+    return _TopWords(
+        kpi=kpi,
+        what=_phrase(d["rank_by"]),
+        where=where,
+        lever=_lever(top["lever"]),
+        by=size(kpi, top["diff"]),
+        interval=_interval(kpi, top["ci_low"], top["ci_high"], top["diff"]),
+        later=f" (from day 0, not day {day} as the current roll-out has it)" if day else "",
+    )
+
+
+def _one_rep_sentence(d: Mapping[str, Any], w: _TopWords) -> str:
+    """With one replication: the favoured lever, and that how sure cannot be told."""
+    return (
+        f"{w.lever.action} first{w.later}: it {_verb(d['top']['diff'])} {w.what} by {w.by} "
+        f"against {w.where}, the largest gain of the levers tested. With one replication the "
+        "model cannot tell how sure this is, nor the order of the levers; run 10 or more "
+        "(--reps 10)."
+    )
+
+
+def _better_sentences(d: Mapping[str, Any], w: _TopWords) -> list[str]:
+    """The favoured lever clearly helps: how much, and whether it beats the runner-up."""
+    top, runner = d["top"], d["runner_up"]
+    text = (
+        f"{w.lever.action} first{w.later}: it {top['certainty']} {_verb(top['diff'])} {w.what} "
+        f"by {w.by} (95% interval {w.interval}) against {w.where}"
+    )
+    if runner is None:
+        return [text + "; it is the only lever tested."]
+    n_wins, won = d["wins"]["replications"], d["wins"]["by_lever"].get(top["lever"], 0)
+    if runner["direction"] == "better":
+        rl = _lever(runner["lever"])
+        return [
+            text + f", and beats the runner-up, {rl.noun}, by {size(w.kpi, runner['diff'])} "
+            f"({_interval(w.kpi, runner['ci_low'], runner['ci_high'], runner['diff'])}); "
+            f"it came out best in {won} of {n_wins} replications, so the model is "
+            f"{runner['certainty']} right about the order."
+        ]
+    return [text + ".", _runner_up_unclear_sentence(runner, w, won, n_wins)]
+
+
+def _runner_up_unclear_sentence(
+    runner: Mapping[str, Any], w: _TopWords, won: int, n_wins: int
+) -> str:
+    """The favoured lever cannot be told apart from the runner-up: the gap, and what might tell."""
+    rl = _lever(runner["lever"])
+    if runner["diff"] == 0:
+        gap = f"the two tie on average and {w.lever.noun} came out best in {won} of {n_wins}"
+    else:
+        span = _interval(w.kpi, runner["ci_low"], runner["ci_high"], runner["diff"])
+        gap = (
+            f"{w.lever.noun} is ahead by {size(w.kpi, runner['diff'])} (95% interval {span}) "
+            f"and came out best in {won} of {n_wins}"
         )
-        return " ".join(parts + _in_place_sentence(d))
-    lever = _lever(top["lever"])
-    by = size(kpi, top["diff"])
-    interval = _interval(kpi, top["ci_low"], top["ci_high"], top["diff"])
+    more = runner["suggested_reps"]
+    if more is not None:
+        tail = f" More replications (about {_round_reps(more)}, --reps {more}) might separate them."
+    else:
+        tail = (
+            f" The gap is too small for more replications to settle (more than "
+            f"{_round_reps(MAX_SUGGESTED_REPS)} would be needed): treat them as equally "
+            f"good on {w.what}."
+        )
+    return (
+        f"But the model cannot separate it from the runner-up, {rl.noun}: {gap} replications.{tail}"
+    )
+
+
+def _unclear_sentences(d: Mapping[str, Any], w: _TopWords) -> list[str]:
+    """No lever clearly helps: the most promising one, and whether more replications might tell."""
+    top = d["top"]
+    parts = [
+        f"No single lever clearly improves {w.what} against {w.where}. The most promising, "
+        f"{w.lever.noun}, {_verb(top['diff'])} it by {w.by} (95% interval {w.interval}), but "
+        f"that could be chance ({chance(top['p_better'])} chance it helps); the model does not "
+        "favour any one change on this KPI."
+    ]
+    more = d.get("top_suggested_reps")
+    if more:
+        parts.append(f"More replications (about {_round_reps(more)}) might tell.")
+    return parts
+
+
+def _all_worse_sentence(d: Mapping[str, Any], w: _TopWords) -> str:
+    """Every lever makes the ranking KPI worse: the least harmful, and leave things as they are."""
+    return (
+        f"Every lever makes {w.what} worse against {w.where}; the least harmful, "
+        f"{w.lever.noun}, {_verb(d['top']['diff'])} it by {w.by} (95% interval {w.interval}). "
+        f"On {w.what} the model favours leaving the current set-up as it is."
+    )
+
+
+def _trade_off_sentences(d: Mapping[str, Any]) -> list[str]:
+    """One sentence per other KPI the favoured lever makes clearly worse."""
+    parts = []
+    for t in d["trade_offs"]:
+        tk = KPIS[t["kpi"]]
+        parts.append(
+            f"Trade-off: it also makes {_phrase(t['kpi'])} worse, "
+            f"{'cutting' if t['diff'] < 0 else 'raising'} it by "
+            f"{size(tk, t['diff'])} (95% interval "
+            f"{_interval(tk, t['ci_low'], t['ci_high'], t['diff'])})."
+        )
+    return parts
+
+
+def verdict_text(d: Mapping[str, Any]) -> str:
+    """The paragraph a board member reads: which single change the model favours, how sure."""
+    top = d["top"]
+    if top is None:
+        unranked = (
+            f"{KPIS[d['rank_by']].label} is not defined in these runs, so the levers cannot be "
+            "ranked by it; rank them by another KPI (--rank-by)."
+        )
+        return " ".join([unranked, *_in_place_sentence(d)])
+    w = _top_words(d)
     one_rep = math.isnan(top["p_better"])
     direction = top["direction"]
-    runner = d["runner_up"]
-    n_wins, won = d["wins"]["replications"], d["wins"]["by_lever"].get(top["lever"], 0)
-    day = d.get("rollout_days", {}).get(top["lever"])
-    later = f" (from day 0, not day {day} as the current roll-out has it)" if day else ""
     if one_rep:
-        parts.append(
-            f"{lever.action} first{later}: it {_verb(top['diff'])} {what} by {by} against "
-            f"{where}, the largest gain of the levers tested. With one replication the model "
-            "cannot tell how sure this is, nor the order of the levers; run 10 or more (--reps 10)."
-        )
+        parts = [_one_rep_sentence(d, w)]
     elif direction == "better":
-        text = (
-            f"{lever.action} first{later}: it {top['certainty']} {_verb(top['diff'])} {what} "
-            f"by {by} (95% interval {interval}) against {where}"
-        )
-        if runner is None:
-            text += "; it is the only lever tested."
-            parts.append(text)
-        elif runner["direction"] == "better":
-            rl = _lever(runner["lever"])
-            text += (
-                f", and beats the runner-up, {rl.noun}, by {size(kpi, runner['diff'])} "
-                f"({_interval(kpi, runner['ci_low'], runner['ci_high'], runner['diff'])}); "
-                f"it came out best in {won} of {n_wins} replications, so the model is "
-                f"{runner['certainty']} right about the order."
-            )
-            parts.append(text)
-        else:
-            rl = _lever(runner["lever"])
-            parts.append(text + ".")
-            if runner["diff"] == 0:
-                gap = f"the two tie on average and {lever.noun} came out best in {won} of {n_wins}"
-            else:
-                span = _interval(kpi, runner["ci_low"], runner["ci_high"], runner["diff"])
-                gap = (
-                    f"{lever.noun} is ahead by {size(kpi, runner['diff'])} (95% interval {span}) "
-                    f"and came out best in {won} of {n_wins}"
-                )
-            more = runner["suggested_reps"]
-            if more is not None:
-                tail = (
-                    f" More replications (about {_round_reps(more)}, --reps {more}) might "
-                    "separate them."
-                )
-            else:
-                tail = (
-                    f" The gap is too small for more replications to settle (more than "
-                    f"{_round_reps(MAX_SUGGESTED_REPS)} would be needed): treat them as equally "
-                    f"good on {what}."
-                )
-            parts.append(
-                f"But the model cannot separate it from the runner-up, {rl.noun}: {gap} "
-                f"replications.{tail}"
-            )
+        parts = _better_sentences(d, w)
     elif direction == "no clear difference":
-        odds = chance(top["p_better"])
-        parts.append(
-            f"No single lever clearly improves {what} against {where}. The most promising, "
-            f"{lever.noun}, {_verb(top['diff'])} it by {by} (95% interval {interval}), but that "
-            f"could be chance ({odds} chance it helps); the model does not favour any one "
-            "change on this KPI."
-        )
-        more = d.get("top_suggested_reps")
-        if more:
-            parts.append(f"More replications (about {_round_reps(more)}) might tell.")
-    else:  # every lever makes it worse
-        parts.append(
-            f"Every lever makes {what} worse against {where}; the least harmful, {lever.noun}, "
-            f"{_verb(top['diff'])} it by {by} (95% interval {interval}). On {what} the model "
-            "favours leaving the current set-up as it is."
-        )
+        parts = _unclear_sentences(d, w)
+    else:
+        parts = [_all_worse_sentence(d, w)]
     if direction == "better" or one_rep:
-        for t in d["trade_offs"]:
-            tk = KPIS[t["kpi"]]
-            parts.append(
-                f"Trade-off: it also makes {_phrase(t['kpi'])} worse, "
-                f"{'cutting' if t['diff'] < 0 else 'raising'} it by "
-                f"{size(tk, t['diff'])} (95% interval "
-                f"{_interval(tk, t['ci_low'], t['ci_high'], t['diff'])})."
-            )
+        parts += _trade_off_sentences(d)
     return " ".join(parts + _other_leaders(d) + _in_place_sentence(d))
 
 

@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from simulation.batch.design import SweepAborted
 from simulation.cli.tables import (
@@ -36,6 +36,9 @@ from simulation.cli.tables import (
 from simulation.scenario.config import Scenario, get_dotted, lever_keys, lever_table
 from simulation.scenario.levers import DEFAULT_RANK
 from simulation.scenario.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
+
+if TYPE_CHECKING:
+    from simulation.model.metrics import KPI
 
 PROG = "friction"
 
@@ -566,22 +569,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def render_diagnosis(d: Mapping[str, Any]) -> str:
-    """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
-    from simulation.analysis.diagnosis import TRADE_OFF
+def _diagnosis_intro(d: Mapping[str, Any]) -> list[str]:
+    """What was run (levers, replications, seed) and where the results are."""
+    return [
+        textwrap.fill(
+            f"Diagnosis of '{d['scenario']}': {len(d['levers'])} lever(s) of the playbook, each "
+            f"applied alone from day 0, {d['replications']} replication(s) on the same seeds "
+            f"(root seed {d['seed']}); every variant faces the same customers.",
+            WIDTH,
+        ),
+        f"Results: {d['results']}/ (diagnosis.json, comparison.json, runs.parquet)",
+    ]
+
+
+def _diagnosis_ranking(d: Mapping[str, Any]) -> list[str]:
+    """The levers ranked on the ranking KPI: change, interval, P(better) and replications won."""
     from simulation.analysis.words import format_kpi_value, table_unit
-    from simulation.model.metrics import KPIS, MISSION
+    from simulation.model.metrics import KPIS
 
     rank_by = d["rank_by"]
     kpi = KPIS[rank_by]
-    n_levers = len(d["levers"])
-    lines = [
-        f"Diagnosis of '{d['scenario']}': {n_levers} lever(s) of the playbook, each applied "
-        f"alone from day 0, {d['replications']} replication(s) on the same seeds (root seed "
-        f"{d['seed']}); every variant faces the same customers.",
-        f"Results: {d['results']}/ (diagnosis.json, comparison.json, runs.parquet)",
-    ]
-    lines = [textwrap.fill(lines[0], WIDTH), lines[1]]
     base = as_float(d["current"].get(rank_by))
     wins = d["wins"]
     rows = []
@@ -599,7 +606,7 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
                 f"{k}/{wins['replications']}",
             ]
         )
-    lines += [
+    return [
         "",
         textwrap.fill(
             f"Ranked by {kpi.label.lower()} ({table_unit(kpi, True)}; {kpi.better} is better; "
@@ -612,23 +619,37 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
             right=(0, 2, 3, 4, 5),
         ),
     ]
+
+
+def _mission_cell(kpi: KPI, x: Mapping[str, Any]) -> tuple[str, bool]:
+    """A lever's change on one mission KPI with its interval, and whether it is clearly worse."""
+    from simulation.analysis.diagnosis import TRADE_OFF
+    from simulation.analysis.words import format_kpi_value
+
+    cell = (
+        f"{format_kpi_value(kpi, as_float(x['diff']), diff=True, unit=False)} "
+        f"[{format_kpi_value(kpi, as_float(x['ci_low']), diff=True, unit=False)}, "
+        f"{format_kpi_value(kpi, as_float(x['ci_high']), diff=True, unit=False)}]"
+    )
+    p = as_float(x["p_better"])
+    worse = not math.isnan(p) and p < TRADE_OFF
+    return cell + (" *" if worse else "  "), worse
+
+
+def _diagnosis_mission(d: Mapping[str, Any]) -> list[str]:
+    """Each lever's change on the mission KPIs, in ranking order, starring the clearly worse."""
+    from simulation.analysis.words import format_kpi_value, table_unit
+    from simulation.model.metrics import KPIS, MISSION
+
     mission = [m for m in MISSION if m in d["rankings"]]
     by_lever = {m: {r["lever"]: r for r in d["rankings"][m]} for m in mission}
     m_rows, flagged = [], False
-    for r in d["rankings"][rank_by]:
+    for r in d["rankings"][d["rank_by"]]:
         row = [r["label"]]
         for m in mission:
-            x = by_lever[m][r["lever"]]
-            mk = KPIS[m]
-            cell = (
-                f"{format_kpi_value(mk, as_float(x['diff']), diff=True, unit=False)} "
-                f"[{format_kpi_value(mk, as_float(x['ci_low']), diff=True, unit=False)}, "
-                f"{format_kpi_value(mk, as_float(x['ci_high']), diff=True, unit=False)}]"
-            )
-            p = as_float(x["p_better"])
-            worse = not math.isnan(p) and p < TRADE_OFF
+            cell, worse = _mission_cell(KPIS[m], by_lever[m][r["lever"]])
             flagged = flagged or worse
-            row.append(cell + (" *" if worse else "  "))
+            row.append(cell)
         m_rows.append(row)
     now = ", ".join(
         f"{KPIS[m].label.lower()} {format_kpi_value(KPIS[m], as_float(d['current'].get(m)))}"
@@ -636,26 +657,41 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
     )
     units = ", ".join(f"{KPIS[m].label.lower()} in {table_unit(KPIS[m], True)}" for m in mission)
     headers = ["lever"] + [KPIS[m].label.lower() for m in mission]
-    lines += [
+    lines = [
         "",
         textwrap.fill(f"Mission KPIs, change against current ({units}; current: {now}):", WIDTH),
         format_table(headers, m_rows, right=tuple(range(1, len(headers))), wrap={0: 28}),
     ]
     if flagged:
         lines.append("* clearly worse than current (under 20% chance it is better)")
+    return lines
+
+
+def _diagnosis_notes(d: Mapping[str, Any]) -> list[str]:
+    """The diagnosis's notes as a bulleted list, or nothing when there are none."""
     notes = list(d.get("notes", []))
-    if notes:
-        lines += ["", "Notes:"]
-        lines += [
-            textwrap.fill(n, WIDTH, initial_indent="- ", subsequent_indent="  ") for n in notes
-        ]
+    if not notes:
+        return []
+    return ["", "Notes:"] + [
+        textwrap.fill(n, WIDTH, initial_indent="- ", subsequent_indent="  ") for n in notes
+    ]
+
+
+def render_diagnosis(d: Mapping[str, Any]) -> str:
+    """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
+    from simulation.model.metrics import KPIS
+
+    lines = _diagnosis_intro(d)
+    lines += _diagnosis_ranking(d)
+    lines += _diagnosis_mission(d)
+    lines += _diagnosis_notes(d)
     lines += ["", "In plain words:", textwrap.fill(d["verdict"], WIDTH)]
     lines += [
         "",
         "Differences are paired (same seeds); differences of % are in percentage points; "
         "intervals are\nStudent-t 95%; P(better) is the chance the true difference is in the "
         "KPI's good direction;\n'best in' counts the replications where the lever gave the best "
-        f"{kpi.label.lower()} of all levers.",
+        f"{KPIS[d['rank_by']].label.lower()} of all levers.",
     ]
     return "\n".join(lines)
 
