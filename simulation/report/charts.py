@@ -573,44 +573,70 @@ def simplex_map(
                 ax = axes[r, c]
                 sub = shown[(shown["_silo"] == s) & ((shown[facet] == fv) if facet else True)]
                 _triangle(ax, sub, weight_cols, col, k, cmap, norm, step / (1 - s))
-                for name, mix in marks.items():
-                    if abs(mix[3] - s) > 1e-6:
-                        continue
-                    x, y = _ternary_xy(*(np.array([m]) for m in mix[:3]))
-                    ax.plot(x, y, marker="*", ms=26, color=HIGHLIGHT, mec=INK, mew=1.3, zorder=5)
-                    hit = _mix_rows(sub, weight_cols, mix)
-                    text = (
-                        name
-                        if hit.empty
-                        else (
-                            f"{name}\n"
-                            + format_kpi_value(kpi, float(hit[col].iloc[0]), unit=is_share(kpi))
-                        )
-                    )
-                    ax.annotate(
-                        literal(text),
-                        (x[0], y[0]),
-                        xytext=(14, 10),
-                        textcoords="offset points",
-                        fontsize=12,
-                        fontweight="bold",
-                        color=INK,
-                        zorder=6,
-                        bbox={"fc": "white", "ec": "#999999", "alpha": 0.9, "pad": 2},
-                    )
-                head = f"silo-buster {s * 100:.0f}%"
-                if facet:
-                    head += f", {facet.rsplit('.', 1)[-1]} = {format_value(fv)}"
-                ax.set_title(literal(head), fontsize=15, loc="center")
-        cax = fig.add_axes((0.88, 0.12, 0.018, 0.6))
-        bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-        bar.set_label(f"{axis_label(kpi)}\n(dark = better)", fontsize=13)
-        bar.ax.set_title(wrap(kpi.label, 14), fontsize=13, loc="left", pad=12)
-        if kpi.unit.startswith("currency"):
-            bar.formatter = MoneyFormatter()
-            bar.update_ticks()
+                _mark_mixes(ax, sub, weight_cols, col, marks, s, kpi)
+                ax.set_title(literal(_slice_title(s, facet, fv)), fontsize=15, loc="center")
+        _simplex_colourbar(fig, kpi, norm, cmap)
     hidden = sorted(set(data["_silo"]) - set(slices))
-    caption = (
+    key = f"simplex_{kpi_name}" + (f"_{_slug(facet)}" if facet else "")
+    return Chart(key=key, title=title, figure=fig, caption=_simplex_caption(marks, slices, hidden))
+
+
+def _mark_mixes(
+    ax: Any,
+    sub: pd.DataFrame,
+    weight_cols: Sequence[str],
+    col: str,
+    marks: dict[str, tuple[float, float, float, float]],
+    silo: float,
+    kpi: KPI,
+) -> None:
+    """A star on each marked mix in this triangle, labelled with its name and KPI value."""
+    for name, mix in marks.items():
+        if abs(mix[3] - silo) > 1e-6:
+            continue
+        x, y = _ternary_xy(*(np.array([m]) for m in mix[:3]))
+        ax.plot(x, y, marker="*", ms=26, color=HIGHLIGHT, mec=INK, mew=1.3, zorder=5)
+        hit = _mix_rows(sub, weight_cols, mix)
+        text = (
+            name
+            if hit.empty
+            else (f"{name}\n" + format_kpi_value(kpi, float(hit[col].iloc[0]), unit=is_share(kpi)))
+        )
+        ax.annotate(
+            literal(text),
+            (x[0], y[0]),
+            xytext=(14, 10),
+            textcoords="offset points",
+            fontsize=12,
+            fontweight="bold",
+            color=INK,
+            zorder=6,
+            bbox={"fc": "white", "ec": "#999999", "alpha": 0.9, "pad": 2},
+        )
+
+
+def _slice_title(silo: float, facet: str | None, facet_value: Any) -> str:
+    head = f"silo-buster {silo * 100:.0f}%"
+    if facet:
+        head += f", {facet.rsplit('.', 1)[-1]} = {format_value(facet_value)}"
+    return head
+
+
+def _simplex_colourbar(fig: Figure, kpi: KPI, norm: Any, cmap: Any) -> None:
+    """The shared colour scale at the right, dark = better."""
+    cax = fig.add_axes((0.88, 0.12, 0.018, 0.6))
+    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    bar.set_label(f"{axis_label(kpi)}\n(dark = better)", fontsize=13)
+    bar.ax.set_title(wrap(kpi.label, 14), fontsize=13, loc="left", pad=12)
+    if kpi.unit.startswith("currency"):
+        bar.formatter = MoneyFormatter()
+        bar.update_ticks()
+
+
+def _simplex_caption(
+    marks: dict[str, tuple[float, float, float, float]], slices: list[float], hidden: list[float]
+) -> str:
+    return (
         "Each hexagon is one bonus mix (mean over replications). Corners are 100% individual, "
         "team or company pay; each triangle holds a fixed silo-buster share. Stars mark "
         + ", ".join(marks)
@@ -622,8 +648,6 @@ def simplex_map(
             else ""
         )
     )
-    key = f"simplex_{kpi_name}" + (f"_{_slug(facet)}" if facet else "")
-    return Chart(key=key, title=title, figure=fig, caption=caption)
 
 
 def _mix_rows(rows: pd.DataFrame, cols: Sequence[str], mix: Sequence[float]) -> pd.DataFrame:
@@ -723,77 +747,17 @@ def frontier(
     Every design is a grey dot; the Pareto-best (no other design has lower bonus cost *and* a
     better KPI) are joined in blue and labelled; ``references`` marks named designs (today's plan).
     """
-    cost_kpi = KPIS["bonus_cost"]
     cost = points["bonus_cost_mean"].to_numpy(float)
     sets = pareto_sets(points)
     with theme():
         fig, axes = _subplots(1, 3)
         for ax, name in zip(axes, FRONTIER_KPIS, strict=True):
-            kpi = KPIS[name]
-            k = scale(kpi)
-            val = points[f"{name}_mean"].to_numpy(float) * k
-            lo = points[f"{name}_ci_low"].to_numpy(float) * k
-            hi = points[f"{name}_ci_high"].to_numpy(float) * k
-            ax.scatter(cost, val, s=30, color=UNCLEAR, alpha=0.5, lw=0, zorder=2)
             front = np.array(sets[name], dtype=int)
-            ax.plot(cost[front], val[front], color=BETTER, lw=2, zorder=3)
-            ax.errorbar(
-                cost[front],
-                val[front],
-                yerr=[val[front] - lo[front], hi[front] - val[front]],
-                fmt="none",
-                ecolor=BETTER,
-                alpha=0.45,
-                lw=1.3,
-                zorder=3,
-            )
-            ax.plot(cost[front], val[front], "o", color=BETTER, ms=8, mec="white", zorder=4)
-            texts = []
-            for i, name_ref in references.items():
-                ax.plot(
-                    cost[i],
-                    val[i],
-                    marker="*",
-                    ms=22,
-                    color=HIGHLIGHT,
-                    mec=INK,
-                    mew=1.2,
-                    zorder=5,
-                    ls="",
-                )
-                texts.append(
-                    ax.text(
-                        cost[i],
-                        val[i],
-                        literal(name_ref),
-                        fontsize=12,
-                        fontweight="bold",
-                        color=INK,
-                        zorder=6,
-                    )
-                )
-            candidates = [i for i in front if i not in references]
-            if len(candidates) > max_labels:
-                picks = np.linspace(0, len(candidates) - 1, max_labels).round().astype(int)
-                candidates = [candidates[j] for j in np.unique(picks)]
-            for i in candidates:
-                texts.append(
-                    ax.text(
-                        cost[i],
-                        val[i],
-                        wrap(labels[i], 18),
-                        fontsize=11,
-                        color=BETTER,
-                        fontweight="bold",
-                        zorder=6,
-                    )
-                )
+            val = _draw_front(ax, points, name, cost, front)
+            texts = _mark_references(ax, references, cost, val)
+            texts += _label_front(ax, front, references, labels, cost, val, max_labels)
             _place_labels(ax, texts, cost, val)
-            ax.set_title(wrap(kpi.label, 24), fontsize=15)
-            ax.set_ylabel(f"{axis_label(kpi)} ({_direction(kpi)})", fontsize=12)
-            ax.set_xlabel(f"Bonus cost, {axis_label(cost_kpi)}", fontsize=12)
-            _format_axis(ax, cost_kpi)
-            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+            _frontier_axes(ax, KPIS[name])
         _headline(fig, title)
         fig.tight_layout(rect=(0, 0, 1, 0.94))
     caption = (
@@ -803,6 +767,96 @@ def frontier(
         + "."
     )
     return Chart(key="frontier", title=title, figure=fig, caption=caption)
+
+
+def _draw_front(
+    ax: Any, points: pd.DataFrame, name: str, cost: np.ndarray, front: np.ndarray
+) -> np.ndarray:
+    """Every design as a grey dot and the frontier as a blue line with 95% intervals.
+
+    Returns:
+        The KPI's mean per design, in display units.
+    """
+    k = scale(KPIS[name])
+    val = points[f"{name}_mean"].to_numpy(float) * k
+    lo = points[f"{name}_ci_low"].to_numpy(float) * k
+    hi = points[f"{name}_ci_high"].to_numpy(float) * k
+    ax.scatter(cost, val, s=30, color=UNCLEAR, alpha=0.5, lw=0, zorder=2)
+    ax.plot(cost[front], val[front], color=BETTER, lw=2, zorder=3)
+    ax.errorbar(
+        cost[front],
+        val[front],
+        yerr=[val[front] - lo[front], hi[front] - val[front]],
+        fmt="none",
+        ecolor=BETTER,
+        alpha=0.45,
+        lw=1.3,
+        zorder=3,
+    )
+    ax.plot(cost[front], val[front], "o", color=BETTER, ms=8, mec="white", zorder=4)
+    return val
+
+
+def _mark_references(
+    ax: Any, references: dict[int, str], cost: np.ndarray, val: np.ndarray
+) -> list[Any]:
+    """A star on each named design; returns their labels for _place_labels to move."""
+    texts = []
+    for i, name_ref in references.items():
+        ax.plot(
+            cost[i], val[i], marker="*", ms=22, color=HIGHLIGHT, mec=INK, mew=1.2, zorder=5, ls=""
+        )
+        texts.append(
+            ax.text(
+                cost[i],
+                val[i],
+                literal(name_ref),
+                fontsize=12,
+                fontweight="bold",
+                color=INK,
+                zorder=6,
+            )
+        )
+    return texts
+
+
+def _label_front(
+    ax: Any,
+    front: np.ndarray,
+    references: dict[int, str],
+    labels: Sequence[str],
+    cost: np.ndarray,
+    val: np.ndarray,
+    max_labels: int,
+) -> list[Any]:
+    """Labels on at most ``max_labels`` frontier designs other than the references, spread
+    evenly along the frontier; returns them for _place_labels to move."""
+    candidates = [i for i in front if i not in references]
+    if len(candidates) > max_labels:
+        picks = np.linspace(0, len(candidates) - 1, max_labels).round().astype(int)
+        candidates = [candidates[j] for j in np.unique(picks)]
+    return [
+        ax.text(
+            cost[i],
+            val[i],
+            wrap(labels[i], 18),
+            fontsize=11,
+            color=BETTER,
+            fontweight="bold",
+            zorder=6,
+        )
+        for i in candidates
+    ]
+
+
+def _frontier_axes(ax: Any, kpi: KPI) -> None:
+    """Panel title and axis labels: bonus cost across, the KPI (and which way is better) up."""
+    cost_kpi = KPIS["bonus_cost"]
+    ax.set_title(wrap(kpi.label, 24), fontsize=15)
+    ax.set_ylabel(f"{axis_label(kpi)} ({_direction(kpi)})", fontsize=12)
+    ax.set_xlabel(f"Bonus cost, {axis_label(cost_kpi)}", fontsize=12)
+    _format_axis(ax, cost_kpi)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
 
 
 def _place_labels(ax: Any, texts: list[Any], x: np.ndarray, y: np.ndarray) -> None:

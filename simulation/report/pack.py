@@ -183,12 +183,7 @@ def build(path: str | Path) -> Report:
     ref = reference_point(results)
     featured = featured_points(results, ref)
     diagnosis = _diagnosis(results)
-    names = _display_names(diagnosis)
-    labels = {
-        p: names.get(x, x)
-        for p, x in ((p, plan_label(results, p, ref)) for p in range(results.n_points))
-    }
-    ref_label = labels[ref] if ref is not None else labels[featured[0]]
+    labels = _plan_labels(results, ref, _display_names(diagnosis))
     cmp_ref = ref if ref is not None else featured[0]
     out: list[charts.Chart] = []
     omitted: list[tuple[str, str]] = []
@@ -197,7 +192,45 @@ def build(path: str | Path) -> Report:
     if diagnosis is not None:
         out.append(_tornado(diagnosis))
     if diffs is not None:
-        out.append(charts.kpi_comparison(diffs, COMPARISON_KPIS, ref_label))
+        out.append(charts.kpi_comparison(diffs, COMPARISON_KPIS, labels[cmp_ref]))
+    out += _select_time_series(results, featured, labels, cmp_ref, omitted)
+    out += _select_maps(results, labels, omitted)
+    out += _select_frontier(results, labels, ref, omitted)
+    out += _select_stage_charts(results, featured, labels, cmp_ref, omitted)
+    omitted += _unfeatured(results, featured)
+    summary = _summary(results, diffs, diagnosis, cmp_ref, ref, labels)
+    return Report(
+        results=results,
+        title=_title(results, diagnosis),
+        subtitle=_subtitle(results),
+        summary=summary,
+        charts=out,
+        omitted=omitted,
+        plans=_plan_changes(results, cmp_ref, featured, labels),
+        assumptions=_assumptions(results, cmp_ref),
+        provenance=_provenance(results),
+    )
+
+
+# Each _select_* function returns the charts the results support and appends to ``omitted``
+# what it cannot draw and why.
+
+
+def _plan_labels(results: Results, reference: int | None, names: dict[str, str]) -> dict[int, str]:
+    """Every design point's label, with a diagnosis's plain names in place of lever keys."""
+    return {
+        p: names.get(x, x)
+        for p, x in ((p, plan_label(results, p, reference)) for p in range(results.n_points))
+    }
+
+
+def _select_time_series(
+    results: Results,
+    featured: list[int],
+    labels: dict[int, str],
+    reference: int,
+    omitted: list[tuple[str, str]],
+) -> list[charts.Chart]:
     if results.daily is None:
         omitted.append(
             (
@@ -205,18 +238,14 @@ def build(path: str | Path) -> Report:
                 "the sweep did not record daily series; run it with --daily to get them",
             )
         )
-    else:
-        out.append(_time_series(results, featured, labels, cmp_ref))
-    if results.has_simplex:
-        out += _simplex_maps(results, labels, omitted)
-        omitted.append(
-            (
-                f"Bonus-mix maps of the other {len(KPIS) - len(MAP_KPIS)} KPIs",
-                "the pack maps the four a board weighs (churn, productivity loss, throughput, "
-                "bonus cost); charts.simplex_map draws any other from points.parquet",
-            )
-        )
-    else:
+        return []
+    return [_time_series(results, featured, labels, reference)]
+
+
+def _select_maps(
+    results: Results, labels: dict[int, str], omitted: list[tuple[str, str]]
+) -> list[charts.Chart]:
+    if not results.has_simplex:
         omitted.append(
             (
                 "Bonus-mix maps",
@@ -225,15 +254,44 @@ def build(path: str | Path) -> Report:
                 "axis, e.g. scenarios/sweeps/bonus_simplex.yaml",
             )
         )
-    if results.n_points >= 3:
-        out.append(_frontier(results, labels, ref))
-    else:
+        return []
+    maps = _simplex_maps(results, labels, omitted)
+    omitted.append(
+        (
+            f"Bonus-mix maps of the other {len(KPIS) - len(MAP_KPIS)} KPIs",
+            "the pack maps the four a board weighs (churn, productivity loss, throughput, "
+            "bonus cost); charts.simplex_map draws any other from points.parquet",
+        )
+    )
+    return maps
+
+
+def _select_frontier(
+    results: Results,
+    labels: dict[int, str],
+    reference: int | None,
+    omitted: list[tuple[str, str]],
+) -> list[charts.Chart]:
+    if results.n_points < 3:
         omitted.append(
             (
                 "Trade-off frontier",
                 f"only {results.n_points} plan(s); a frontier needs at least three",
             )
         )
+        return []
+    return [_frontier(results, labels, reference)]
+
+
+def _select_stage_charts(
+    results: Results,
+    featured: list[int],
+    labels: dict[int, str],
+    reference: int,
+    omitted: list[tuple[str, str]],
+) -> list[charts.Chart]:
+    """The value-stream map and the payouts chart, each if the folder has its columns."""
+    out = []
     for what, needs, make in (
         ("Value-stream map", STAGE_NEEDS, _value_stream),
         ("Who gains and who loses (payouts)", PAY_NEEDS, _payouts),
@@ -249,30 +307,24 @@ def build(path: str | Path) -> Report:
                 )
             )
         else:
-            out.append(make(results, featured, labels, cmp_ref))
-    if len(featured) < results.n_points:
-        omitted.append(
-            (
-                f"{results.n_points - len(featured)} of {results.n_points} design points "
-                "in the per-plan charts",
-                f"a chart shows at most {MAX_PLANS} plans; "
-                "shown are today's plan, the marked mixes and the best design on each "
-                "headline KPI (every point is in the maps, the frontier and "
-                "points.parquet)",
-            )
+            out.append(make(results, featured, labels, reference))
+    return out
+
+
+def _unfeatured(results: Results, featured: list[int]) -> list[tuple[str, str]]:
+    """Why the per-plan charts leave design points out, if they do."""
+    if len(featured) == results.n_points:
+        return []
+    return [
+        (
+            f"{results.n_points - len(featured)} of {results.n_points} design points "
+            "in the per-plan charts",
+            f"a chart shows at most {MAX_PLANS} plans; "
+            "shown are today's plan, the marked mixes and the best design on each "
+            "headline KPI (every point is in the maps, the frontier and "
+            "points.parquet)",
         )
-    summary = _summary(results, diffs, diagnosis, cmp_ref, ref, labels)
-    return Report(
-        results=results,
-        title=_title(results, diagnosis),
-        subtitle=_subtitle(results),
-        summary=summary,
-        charts=out,
-        omitted=omitted,
-        plans=_plan_changes(results, cmp_ref, featured, labels),
-        assumptions=_assumptions(results, cmp_ref),
-        provenance=_provenance(results),
-    )
+    ]
 
 
 def _title(results: Results, diagnosis: dict[str, Any] | None) -> str:
@@ -1062,44 +1114,75 @@ def render_pptx(report: Report) -> bytes:
     """A 16:9 deck: title, executive summary, one chart per slide titled with its finding,
     what was left out, what each plan changes, key assumptions, method and provenance."""
     from pptx import Presentation
-    from pptx.util import Emu, Inches, Pt
+    from pptx.util import Emu
 
     prs = Presentation()
     prs.slide_width, prs.slide_height = Emu(12192000), Emu(6858000)  # 16:9, 13.33 x 7.5 in
-    blank = prs.slide_layouts[6]
+    _title_slide(prs, report)
+    _summary_slides(prs, report)
+    for chart in report.charts:
+        _chart_slide(prs, chart)
+    _omitted_slide(prs, report)
+    _plan_slides(prs, report)
+    _assumption_slide(prs, report)
+    _bullets(_slide(prs, "Method"), [(m, 0, False) for m in METHOD], top=1.4, size=16)
+    _provenance_slide(prs, report)
+    buf = io.BytesIO()
+    prs.save(buf)
+    return buf.getvalue()
 
-    def slide(title: str, size: int = 26) -> Any:
-        s = prs.slides.add_slide(blank)
-        box = s.shapes.add_textbox(Inches(0.5), Inches(0.3), Inches(12.3), Inches(1.1))
-        tf = box.text_frame
-        tf.word_wrap = True
-        _put(tf.paragraphs[0], title, size, bold=True)
-        return s
 
-    def bullets(
-        s: Any, items: list[tuple[str, int, bool]], top: float = 1.5, size: int = 18
-    ) -> None:
-        box = s.shapes.add_textbox(Inches(0.6), Inches(top), Inches(12.1), Inches(7.5 - top - 0.4))
-        tf = box.text_frame
-        tf.word_wrap = True
-        for i, (text, level, bold) in enumerate(items):
-            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
-            _put(p, ("\u2022 " if level == 0 else "\u2013 ") + text, size - 3 * level, bold)
-            p.level = level
-            p.space_after = Pt(6)
+Bullet = tuple[str, int, bool]  # (text, indent level, bold)
 
-    # title slide
-    s = prs.slides.add_slide(blank)
+
+def _blank(prs: Any) -> Any:
+    """A new slide on the blank layout: every box on it is placed by hand."""
+    return prs.slides.add_slide(prs.slide_layouts[6])
+
+
+def _slide(prs: Any, title: str, size: int = 26) -> Any:
+    """A new slide with ``title`` across the top."""
+    from pptx.util import Inches
+
+    s = _blank(prs)
+    box = s.shapes.add_textbox(Inches(0.5), Inches(0.3), Inches(12.3), Inches(1.1))
+    tf = box.text_frame
+    tf.word_wrap = True
+    _put(tf.paragraphs[0], title, size, bold=True)
+    return s
+
+
+def _bullets(s: Any, items: list[Bullet], top: float = 1.5, size: int = 18) -> None:
+    """A bulleted list below the title; each indent level is 3 pt smaller."""
+    from pptx.util import Inches, Pt
+
+    box = s.shapes.add_textbox(Inches(0.6), Inches(top), Inches(12.1), Inches(7.5 - top - 0.4))
+    tf = box.text_frame
+    tf.word_wrap = True
+    for i, (text, level, bold) in enumerate(items):
+        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+        _put(p, ("\u2022 " if level == 0 else "\u2013 ") + text, size - 3 * level, bold)
+        p.level = level
+        p.space_after = Pt(6)
+
+
+def _title_slide(prs: Any, report: Report) -> None:
+    from pptx.util import Inches
+
+    s = _blank(prs)
     box = s.shapes.add_textbox(Inches(0.8), Inches(2.3), Inches(11.7), Inches(3))
     tf = box.text_frame
     tf.word_wrap = True
     _put(tf.paragraphs[0], report.title, 40, bold=True)
     _put(tf.add_paragraph(), report.subtitle, 18, colour=GREY)
 
-    # executive summary, paginated so the text stays projector-sized
-    pages: list[list[tuple[str, int, bool]]] = [[]]
+
+def _summary_pages(summary: list[dict[str, Any]]) -> list[list[Bullet]]:
+    """The executive summary cut into slides' worth, so the text stays projector-sized; a
+    finding and its points stay on one slide."""
+    pages: list[list[Bullet]] = [[]]
     used = 0.0
-    for item in report.summary:
+    for item in summary:
         block = [(item["text"], 0, True)] + [(p, 1, False) for p in item["points"]]
         height = sum(_text_height(t, SUMMARY_PT - 3 * lvl) for t, lvl, _ in block)
         if pages[-1] and used + height > BODY_HEIGHT_PT:
@@ -1107,50 +1190,70 @@ def render_pptx(report: Report) -> bytes:
             used = 0.0
         pages[-1] += block
         used += height
+    return pages
+
+
+def _summary_slides(prs: Any, report: Report) -> None:
+    pages = _summary_pages(report.summary)
     for i, page in enumerate(pages):
         title = "Executive summary" + (f" ({i + 1} of {len(pages)})" if len(pages) > 1 else "")
-        bullets(slide(title), page, size=SUMMARY_PT)
+        _bullets(_slide(prs, title), page, size=SUMMARY_PT)
 
-    for chart in report.charts:
-        s = slide(chart.title, size=22 if len(chart.title) <= 170 else 19)
-        # the caption takes the lines it needs at the foot; the chart fills the rest
-        caption_in = _text_height(chart.caption, CAPTION_PT, width_in=12.3) / 72 + 0.1
-        room = 7.5 - 1.45 - caption_in - 0.1
-        image = io.BytesIO(_png(chart, headline=False))
-        pic = s.shapes.add_picture(image, Inches(0.4), Inches(1.45), height=Inches(room))
-        if pic.width > Inches(12.5):  # keep within the slide, preserving the aspect ratio
-            ratio = Inches(12.5) / pic.width
-            pic.width, pic.height = int(pic.width * ratio), int(pic.height * ratio)
-        pic.left = int((prs.slide_width - pic.width) / 2)
-        cap = s.shapes.add_textbox(
-            Inches(0.5), Inches(7.5 - caption_in - 0.05), Inches(12.3), Inches(caption_in)
-        )
-        cap.text_frame.word_wrap = True
-        _put(cap.text_frame.paragraphs[0], chart.caption, CAPTION_PT, colour=GREY)
 
+def _chart_slide(prs: Any, chart: charts.Chart) -> None:
+    """One chart titled with its finding; the caption takes the lines it needs at the foot and
+    the chart fills the rest."""
+    from pptx.util import Inches
+
+    s = _slide(prs, chart.title, size=22 if len(chart.title) <= 170 else 19)
+    caption_in = _text_height(chart.caption, CAPTION_PT, width_in=12.3) / 72 + 0.1
+    room = 7.5 - 1.45 - caption_in - 0.1
+    image = io.BytesIO(_png(chart, headline=False))
+    pic = s.shapes.add_picture(image, Inches(0.4), Inches(1.45), height=Inches(room))
+    if pic.width > Inches(12.5):  # keep within the slide, preserving the aspect ratio
+        ratio = Inches(12.5) / pic.width
+        pic.width, pic.height = int(pic.width * ratio), int(pic.height * ratio)
+    pic.left = int((prs.slide_width - pic.width) / 2)
+    cap = s.shapes.add_textbox(
+        Inches(0.5), Inches(7.5 - caption_in - 0.05), Inches(12.3), Inches(caption_in)
+    )
+    cap.text_frame.word_wrap = True
+    _put(cap.text_frame.paragraphs[0], chart.caption, CAPTION_PT, colour=GREY)
+
+
+def _omitted_slide(prs: Any, report: Report) -> None:
     items = [(f"{w}: {y}.", 0, False) for w, y in report.omitted] or [
         ("Nothing: the results hold what every chart needs.", 0, False)
     ]
-    bullets(slide("Not in this report, and why"), items, size=16)
+    _bullets(_slide(prs, "Not in this report, and why"), items, size=16)
 
-    if report.plans:
-        items = []
-        for plan in report.plans:
-            items.append((plan["plan"], 0, True))
-            items += [
-                (f"{c['key']}: {c['from']} \u2192 {c['to']} (source: {c['source']})", 1, False)
-                for c in plan["changes"][:8]
-            ]
-            if len(plan["changes"]) > 8:
-                items.append(
-                    (f"... and {len(plan['changes']) - 8} more (see the HTML report)", 1, False)
-                )
-            if plan["rollout"]:
-                items.append(("Roll-out: " + "; ".join(plan["rollout"]), 1, False))
-        for i in range(0, len(items), 12):
-            bullets(slide("What each plan changes"), items[i : i + 12], size=16)
 
-    s = slide("Key assumptions and their sources")
+def _plan_slides(prs: Any, report: Report) -> None:
+    """What each plan changes (at most eight changes a plan, twelve lines a slide)."""
+    if not report.plans:
+        return
+    items: list[Bullet] = []
+    for plan in report.plans:
+        items.append((plan["plan"], 0, True))
+        items += [
+            (f"{c['key']}: {c['from']} \u2192 {c['to']} (source: {c['source']})", 1, False)
+            for c in plan["changes"][:8]
+        ]
+        if len(plan["changes"]) > 8:
+            items.append(
+                (f"... and {len(plan['changes']) - 8} more (see the HTML report)", 1, False)
+            )
+        if plan["rollout"]:
+            items.append(("Roll-out: " + "; ".join(plan["rollout"]), 1, False))
+    for i in range(0, len(items), 12):
+        _bullets(_slide(prs, "What each plan changes"), items[i : i + 12], size=16)
+
+
+def _assumption_slide(prs: Any, report: Report) -> None:
+    """The key assumptions as a table, under a note on where the rest are."""
+    from pptx.util import Inches, Pt
+
+    s = _slide(prs, "Key assumptions and their sources")
     note = s.shapes.add_textbox(Inches(0.5), Inches(0.95), Inches(12.3), Inches(0.5))
     note.text_frame.word_wrap = True
     _put(note.text_frame.paragraphs[0], _assumption_note(report), 12)
@@ -1175,15 +1278,13 @@ def render_pptx(report: Report) -> bytes:
             _put(cell.text_frame.paragraphs[0], str(text), 10.5, bold=i == 0,
                  colour="#FFFFFF" if i == 0 else charts.INK)  # fmt: skip
 
-    bullets(slide("Method"), [(m, 0, False) for m in METHOD], top=1.4, size=16)
-    s = slide("Provenance: how to reproduce these numbers")
+
+def _provenance_slide(prs: Any, report: Report) -> None:
+    s = _slide(prs, "Provenance: how to reproduce these numbers")
     keys = ("results folder", "command", "design points", "replications per point",
             "root seed", "seed rule", "config hash", "code version", "git commit",
             "simulation source hash", "packages")  # fmt: skip
-    bullets(s, [(f"{k}: {report.provenance[k]}", 0, False) for k in keys], top=1.4, size=13)
-    buf = io.BytesIO()
-    prs.save(buf)
-    return buf.getvalue()
+    _bullets(s, [(f"{k}: {report.provenance[k]}", 0, False) for k in keys], top=1.4, size=13)
 
 
 CAPTION_PT = 11  # chart captions: the explanation, not the message
