@@ -204,3 +204,37 @@ def test_the_mechanism_check_catches_a_function_that_takes_the_model(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def step(model):\n    return model.deals\n", encoding="utf-8")
     assert _touches_the_model(bad) == ["line 1: step() takes 'model'"]
+
+
+#: Files allowed to import inside functions, and why; everywhere else imports sit at the top.
+LAZY_IMPORTS = {
+    "__init__.py": "FrictionModel on first use, so validating a scenario does not load Mesa",
+    "diagnose.py": "old command-line names forwarded to the CLI only when asked for",
+    "cli/main.py": "each command loads only what it needs (validate stays free of Mesa, SciPy)",
+    "batch/execute.py": "Dask is optional; workers import the model once; the CLI reads cores",
+    "batch/estimate.py": "sizing a sweep file before any design point is built stays light",
+    "batch/store.py": "the package's files for the source hash; summaries only when finishing",
+    "batch/design.py": "SciPy's samplers only for sampled designs",
+    "model/model.py": "the YAML loader only when a scenario is given as a path",
+    "analysis/results.py": "pandas only for the tables that need it",
+    "analysis/diagnosis.py": "pandas only for the tornado data",
+    "report/pack.py": "python-pptx only when a deck is written",
+    "report/charts.py": "adjustText only for labelled charts",
+}
+
+
+def _function_level_imports(path: Path) -> int:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sum(
+        isinstance(inner, ast.Import | ast.ImportFrom)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for inner in ast.walk(node)
+    )
+
+
+def test_function_level_imports_only_where_allowed():
+    lazy = {
+        path.relative_to(PACKAGE).as_posix() for path in MODULES if _function_level_imports(path)
+    }
+    assert lazy - set(LAZY_IMPORTS) == set()
