@@ -1,4 +1,4 @@
-"""Measure the per-run cost coefficients of ``simulation.estimate`` on this machine.
+"""Measure the per-run cost coefficients of ``simulation.batch.estimate`` on this machine.
 
 Every figure is measured in a fresh interpreter, so one measurement cannot inflate the next:
 
@@ -18,7 +18,7 @@ Every figure is measured in a fresh interpreter, so one measurement cannot infla
 
     python benchmarks/bench_cost.py [--repeats 3] [--json]
 
-Copy the printed constants into ``simulation/estimate.py`` with the date and the machine.
+Copy the printed constants into ``simulation/batch/estimate.py`` with the date and the machine.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.estimate import maxrss_bytes
+from simulation.batch.estimate import maxrss_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -59,8 +59,8 @@ SIZES = [
 
 _RUN_ONE = """
 import json, resource, sys, time
-from simulation.loader import load_scenario
-from simulation.model import FrictionModel
+from simulation.scenario.loader import load_scenario
+from simulation.model.model import FrictionModel
 
 def scenario(r, o, w, h, lead):
     return load_scenario(sys.argv[1], {"org.sales_reps": r, "org.ops_staff": o,
@@ -83,7 +83,7 @@ print(json.dumps({"seconds": min(times), "rss_growth": after - before, "deals": 
 
 _CLI_PEAK = """
 import json, resource, sys
-from simulation.cli import main
+from simulation.cli.main import main
 code = main(sys.argv[2:])
 print(json.dumps({"code": code, "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),
       file=open(sys.argv[1], "w"))
@@ -91,8 +91,8 @@ print(json.dumps({"code": code, "maxrss": resource.getrusage(resource.RUSAGE_SEL
 
 _POINTS_PEAK = """
 import json, resource, sys
-from simulation.design import SweepSpec, build_design
-from simulation.loader import load_scenario
+from simulation.batch.design import SweepSpec, build_design
+from simulation.scenario.loader import load_scenario
 base = load_scenario(sys.argv[1])
 n = int(sys.argv[2])
 spec = SweepSpec(name="points", base="x", replications=1, seed=1,
@@ -105,8 +105,8 @@ print(json.dumps({"rss_growth": after - before}))
 
 _WORKER_PRIVATE = """
 import json, multiprocessing, sys
-from simulation.loader import load_scenario
-from simulation.runner import run_record
+from simulation.scenario.loader import load_scenario
+from simulation.batch.runner import run_record
 
 def private(_):
     s = load_scenario(sys.argv[1], {"org.sales_reps": 2, "org.ops_staff": 2,
@@ -119,7 +119,7 @@ def private(_):
     return kb * 1024
 
 if __name__ == "__main__":
-    import simulation.model  # the coordinator has the model loaded when it forks
+    import simulation.model.model  # the coordinator has the model loaded when it forks
     with multiprocessing.get_context("fork").Pool(1) as pool:
         print(json.dumps({"private": pool.map(private, [0])[0]}))
 """

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import mesa
 
-from simulation.loader import load_scenario
-from simulation.model import FrictionModel
+from simulation.model.model import FrictionModel
+from simulation.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

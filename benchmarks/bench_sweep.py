@@ -22,11 +22,11 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from simulation import metrics
-from simulation.design import load_sweep
-from simulation.execute import default_workers, run_design
-from simulation.model import DAILY_SERIES
-from simulation.store import ResultsStore
+from simulation.batch.design import load_sweep
+from simulation.batch.execute import default_workers, run_design
+from simulation.batch.store import ResultsStore
+from simulation.model import metrics
+from simulation.model.model import DAILY_SERIES
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = metrics.result_columns()
@@ -132,7 +132,7 @@ def simplex(tmp: Path) -> dict[str, Any]:
         ResultsStore.record, ResultsStore.finalize = record, finalize  # type: ignore[method-assign]
     # the model's own time: a sample of the same runs, serially, in this process
     design = load_sweep(ROOT / "scenarios" / "sweeps" / "bonus_simplex.yaml")
-    from simulation.runner import run_record
+    from simulation.batch.runner import run_record
 
     sample = list(range(0, design.n_runs, design.n_runs // 20))[:20]
     t = time.perf_counter()

@@ -1,19 +1,19 @@
 """Which single change first? The names of a diagnosis, where code written before the split
 finds them.
 
-A diagnosis now lives in its layers: the playbook levers in :mod:`simulation.levers`, planning
-and statistics in :mod:`simulation.diagnosis`, the verdict's words in :mod:`simulation.words`,
-running one in :func:`simulation.experiments.diagnose`, the tornado chart in
-:func:`simulation.charts.write_tornado` and the terminal command in :mod:`simulation.cli`. This
-module re-exports them, so ``from simulation.diagnose import diagnose`` keeps working.
+A diagnosis now lives in its layers: the playbook levers in :mod:`simulation.scenario.levers`,
+planning and statistics in :mod:`simulation.analysis.diagnosis`, the verdict's words in
+:mod:`simulation.analysis.words`, running one in :func:`simulation.experiments.diagnose`, the
+tornado chart in :func:`simulation.report.charts.write_tornado` and the terminal command in
+:mod:`simulation.cli.main`. This module re-exports them, so ``from simulation.diagnose import
+diagnose`` keeps working.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from simulation.charts import write_tornado
-from simulation.diagnosis import (
+from simulation.analysis.diagnosis import (
     MAX_SUGGESTED_REPS,
     TRADE_OFF,
     TRADE_OFF_KPIS,
@@ -29,8 +29,11 @@ from simulation.diagnosis import (
     suggested_reps,
     summarise_diagnosis,
 )
+from simulation.analysis.words import headline_text, verdict_text
 from simulation.experiments import diagnose
-from simulation.levers import (
+from simulation.model.metrics import MISSION
+from simulation.report.charts import write_tornado
+from simulation.scenario.levers import (
     CURRENT,
     DEFAULT_RANK,
     DEFAULTS,
@@ -41,8 +44,6 @@ from simulation.levers import (
     intervention_notes,
     rollout_day,
 )
-from simulation.metrics import MISSION
-from simulation.words import headline_text, verdict_text
 
 __all__ = [
     "CURRENT",
@@ -75,7 +76,7 @@ __all__ = [
     "write_tornado",
 ]
 
-#: The command-line parts, now in :mod:`simulation.cli` under these names.
+#: The command-line parts, now in :mod:`simulation.cli.main` under these names.
 _CLI_NAMES = {
     "add_parser": "add_diagnose_parser",
     "cmd_diagnose": "cmd_diagnose",
@@ -84,10 +85,10 @@ _CLI_NAMES = {
 
 
 def __getattr__(name: str) -> Any:
-    """The command-line names, looked up in :mod:`simulation.cli` only when asked for, so no
+    """The command-line names, looked up in :mod:`simulation.cli.main` only when asked for, so no
     library module imports the CLI."""
     if name in _CLI_NAMES:
-        from simulation import cli
+        from simulation.cli import main as cli
 
         return getattr(cli, _CLI_NAMES[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 Notebooks and scripts use these; ``friction compare``, ``sweep`` and ``diagnose`` call them
 too, so a folder written here is the same, to the byte, as one the CLI writes. Every function
-writes a results folder (see :mod:`simulation.store`) and returns what it ran::
+writes a results folder (see :mod:`simulation.batch.store`) and returns what it ran::
 
     from simulation.experiments import compare
     result = compare(["scenarios/baseline.yaml", "scenarios/blended_40_30_20_10.yaml"], reps=10)
@@ -15,15 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from simulation.config import Scenario
-from simulation.design import Design, compare_design, load_sweep
-from simulation.diagnosis import check_rank_by, finish_diagnosis, plan_diagnosis
-from simulation.execute import RunSummary, run_design
-from simulation.levers import DEFAULT_RANK
-from simulation.loader import load_scenario
-from simulation.metrics import result_columns
-from simulation.model import DAILY_SERIES
-from simulation.results import (
+from simulation.analysis.diagnosis import check_rank_by, finish_diagnosis, plan_diagnosis
+from simulation.analysis.results import (
     RESULTS,
     Results,
     finish_comparison,
@@ -31,7 +24,14 @@ from simulation.results import (
     results_folder,
     save_comparison,
 )
-from simulation.store import ResultsStore
+from simulation.batch.design import Design, compare_design, load_sweep
+from simulation.batch.execute import RunSummary, run_design
+from simulation.batch.store import ResultsStore
+from simulation.model.metrics import result_columns
+from simulation.model.model import DAILY_SERIES
+from simulation.scenario.config import Scenario
+from simulation.scenario.levers import DEFAULT_RANK
+from simulation.scenario.loader import load_scenario
 
 __all__ = [
     "RESULTS",
@@ -116,7 +116,7 @@ def compare(
             Finished results of the same inputs are reused even without it.
 
     Raises:
-        simulation.store.ResumeRefused: ``out`` holds results of other inputs (scenarios,
+        simulation.batch.store.ResumeRefused: ``out`` holds results of other inputs (scenarios,
             code or package versions); choose another folder or delete it.
 
     Returns:

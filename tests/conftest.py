@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 _MODEL_MISSING = any(
-    importlib.util.find_spec(f"simulation.{m}") is None for m in ("model", "metrics")
+    importlib.util.find_spec(f"simulation.model.{m}") is None for m in ("model", "metrics")
 )
 
 
@@ -26,7 +26,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not _MODEL_MISSING:
         return
-    skip = pytest.mark.skip(reason="simulation/model.py or simulation/metrics.py does not exist")
+    skip = pytest.mark.skip(
+        reason="simulation/model/model.py or simulation/model/metrics.py does not exist"
+    )
     for item in items:
         if "needs_model" in item.keywords:
             item.add_marker(skip)
@@ -81,7 +83,7 @@ class FakeModel:
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> type[FakeModel]:
     """Run the stand-in instead of the real model for one test (the runner's model class)."""
-    from simulation import runner
+    from simulation.batch import runner
 
     monkeypatch.setattr(runner, "FrictionModel", FakeModel)
     return FakeModel
@@ -90,7 +92,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> type[FakeModel]:
 @pytest.fixture
 def fake_kpis(fake_model: type[FakeModel]) -> dict[str, Any]:
     """The registry entries of the KPIs the stand-in reports (implies the stand-in model)."""
-    from simulation.metrics import KPIS
+    from simulation.model.metrics import KPIS
 
     return {name: KPIS[name] for name in FAKE_KPI_NAMES}
 

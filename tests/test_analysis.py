@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation.analysis import summarise
+from simulation.analysis.stats import summarise
 
 
 def test_matches_scipy_t_interval():
@@ -61,7 +61,7 @@ def test_interval_is_clipped_to_the_quantity_bounds() -> None:
 
 
 def test_share_kpis_are_bounded_to_zero_one() -> None:
-    from simulation.metrics import KPIS
+    from simulation.model.metrics import KPIS
 
     assert KPIS["handover_churn"].bounds == (0.0, 1.0)
     assert KPIS["handover_quality"].bounds == (0.0, 1.0)

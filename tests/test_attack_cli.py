@@ -17,9 +17,9 @@ import pytest
 from conftest import TINY_BLENDED, TINY_SCENARIO
 from sandbox import ROOT, run_limited
 
-from simulation import cli
-from simulation.design import slug
-from simulation.loader import ScenarioError, load_scenario
+from simulation.batch.design import slug
+from simulation.cli import main as cli
+from simulation.scenario.loader import ScenarioError, load_scenario
 
 MAX_ERROR = 2000  # characters
 
@@ -102,7 +102,7 @@ def test_unwritable_out_is_a_usage_error(kind, case, scenarios, tmp_path, capsys
 @pytest.mark.parametrize("kind", ["sweep", "compare", "diagnose"])
 def test_read_only_out_is_a_usage_error(kind, scenarios, tmp_path, capsys, monkeypatch):
     """A read-only file system (EROFS), as the store would meet it opening the folder."""
-    from simulation.store import ResultsStore
+    from simulation.batch.store import ResultsStore
 
     def read_only(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / "ro"))
@@ -128,14 +128,14 @@ def test_empty_out_is_refused(kind, scenarios, tmp_path, capsys, monkeypatch):
 
 
 def test_memory_error_is_a_user_error_keeping_the_notes(capsys, monkeypatch, scenarios):
-    import simulation.runner
+    import simulation.batch.runner
 
     def exhausted(*args: Any, **kwargs: Any) -> None:
         exc = MemoryError("Unable to allocate 2.61 GiB")
         exc.add_note("3 finished run(s) are saved in results/x")
         raise exc
 
-    monkeypatch.setattr(simulation.runner, "run_replications", exhausted)
+    monkeypatch.setattr(simulation.batch.runner, "run_replications", exhausted)
     err = one_line_error(["run", str(scenarios[0]), "--reps", "1"], capsys)
     assert err.startswith("error: out of memory: Unable to allocate 2.61 GiB; ")
     assert "3 finished run(s) are saved in results/x" in err
@@ -160,7 +160,7 @@ def test_run_beyond_the_memory_limit_is_a_user_error(scenarios, tmp_path):
 
 
 def test_default_max_memory_respects_the_address_space_limit(tmp_path):
-    code = "from simulation.estimate import default_max_memory; print(default_max_memory())"
+    code = "from simulation.batch.estimate import default_max_memory; print(default_max_memory())"
     outcome = run_limited(["-c", code], cwd=tmp_path, memory=1 << 30)
     assert outcome.returncode == 0, outcome.stderr
     assert 0 < int(outcome.stdout) <= 0.75 * (1 << 30)
@@ -206,14 +206,14 @@ def _snapshot(folder: Path) -> dict[str, bytes | None]:
 @pytest.mark.needs_model
 def test_report_on_a_full_disk_leaves_the_folder_as_it_was(results, tmp_path, capsys,
                                                            monkeypatch):  # fmt: skip
-    import simulation.report
-    import simulation.store
+    import simulation.batch.store
+    import simulation.report.pack
 
     out = tmp_path / "pack"
     assert cli.main(["report", str(results), "--out", str(out), "--format", "html,svg"]) == 0
     (out / "notes.txt").write_text("the user's")
     before = _snapshot(out)
-    real = simulation.store.atomic_write
+    real = simulation.batch.store.atomic_write
     calls = []
 
     def full_on_third(path: Path, *args: Any, **kwargs: Any) -> None:
@@ -222,8 +222,8 @@ def test_report_on_a_full_disk_leaves_the_folder_as_it_was(results, tmp_path, ca
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real(path, *args, **kwargs)
 
-    monkeypatch.setattr(simulation.store, "atomic_write", full_on_third)
-    monkeypatch.setattr(simulation.report, "atomic_write", full_on_third)
+    monkeypatch.setattr(simulation.batch.store, "atomic_write", full_on_third)
+    monkeypatch.setattr(simulation.report.pack, "atomic_write", full_on_third)
     capsys.readouterr()
     code = cli.main(["report", str(results), "--out", str(out), "--format", "html,png,svg"])
     err = capsys.readouterr().err
@@ -234,14 +234,14 @@ def test_report_on_a_full_disk_leaves_the_folder_as_it_was(results, tmp_path, ca
 
 @pytest.mark.needs_model
 def test_report_on_a_full_disk_makes_no_folder(results, tmp_path, capsys, monkeypatch):
-    import simulation.report
-    import simulation.store
+    import simulation.batch.store
+    import simulation.report.pack
 
     def full(path: Path, *args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(simulation.store, "atomic_write", full)
-    monkeypatch.setattr(simulation.report, "atomic_write", full)
+    monkeypatch.setattr(simulation.batch.store, "atomic_write", full)
+    monkeypatch.setattr(simulation.report.pack, "atomic_write", full)
     out = tmp_path / "new" / "pack"
     assert cli.main(["report", str(results), "--out", str(out), "--format", "svg"]) == 2
     assert list(tmp_path.iterdir()) == []
@@ -332,7 +332,7 @@ def test_blank_scenario_name_is_refused(name):
 
 @pytest.mark.parametrize("other", ["ti ny ", " ti ny", "ti  ny", "ti\u00a0ny"])
 def test_compare_refuses_names_that_differ_only_in_spaces(other):
-    from simulation.design import SweepError, compare_design
+    from simulation.batch.design import SweepError, compare_design
 
     tiny = load_scenario({"name": "ti ny"})
     with pytest.raises(SweepError, match="names must differ"):

@@ -17,9 +17,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from simulation import cli, execute, store
-from simulation.config import Scenario
-from simulation.design import Design, Point, load_sweep
+from simulation.batch import execute, store
+from simulation.batch.design import Design, Point, load_sweep
+from simulation.cli import main as cli
+from simulation.scenario.config import Scenario
 
 pytestmark = pytest.mark.needs_model
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,7 +219,7 @@ def test_a_worker_exits_when_a_coordinator_that_is_not_its_parent_dies():
     coordinator = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     worker = subprocess.Popen(
         [sys.executable, "-c",
-         f"from simulation import execute; execute._preload({coordinator.pid}); "
+         f"from simulation.batch import execute; execute._preload({coordinator.pid}); "
          "print('ready', flush=True); import time; time.sleep(120)"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -16,10 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox import run_limited
 
-from simulation import cli
-from simulation.config import Scenario, get_dotted, lever_table
-from simulation.design import SweepError, SweepSpec, build_design, load_sweep, parse_axis, slug
-from simulation.loader import ScenarioError, load_scenario, parse_set_option
+from simulation.batch.design import (
+    SweepError,
+    SweepSpec,
+    build_design,
+    load_sweep,
+    parse_axis,
+    slug,
+)
+from simulation.cli import main as cli
+from simulation.scenario.config import Scenario, get_dotted, lever_table
+from simulation.scenario.loader import ScenarioError, load_scenario, parse_set_option
 
 MAX_ERROR = 2000  # characters: far more than any honest message, far less than an echoed file
 NUMBER_KEYS = [r["key"] for r in lever_table() if r["type"] in ("int", "float", "float | None")]
@@ -559,7 +566,7 @@ def test_one_definition_of_a_control_character():
     import sys
     import unicodedata
 
-    from simulation.text import CONTROL
+    from simulation.common.text import CONTROL
 
     for i in range(sys.maxunicode + 1):
         c = chr(i)

@@ -17,10 +17,10 @@ import pytest
 from conftest import TINY_BLENDED, TINY_SCENARIO
 from pptx import Presentation
 
-from simulation.cli import main
+from simulation.analysis.results import ResultsError
+from simulation.cli.main import main
 from simulation.experiments import compare
-from simulation.report import MARKER, build, write
-from simulation.results import ResultsError
+from simulation.report.pack import MARKER, build, write
 
 pytestmark = pytest.mark.needs_model
 
@@ -188,7 +188,7 @@ def test_hostile_plan_names_build_a_pack(hostile: dict[str, Any]) -> None:
     ],
 )
 def test_charts_draw_control_characters_escaped(name: str, drawn: str) -> None:
-    from simulation.charts import literal
+    from simulation.report.charts import literal
 
     assert literal(name) == drawn
 
@@ -282,7 +282,7 @@ def test_the_pack_holds_no_path_of_this_machine(plain: dict[str, Any]) -> None:
 def test_a_failed_build_writes_no_partial_pack(
     plain: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from simulation import report
+    from simulation.report import pack as report
 
     def broken(*args: Any) -> bytes:
         raise RuntimeError("the deck cannot be drawn")

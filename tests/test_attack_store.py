@@ -16,9 +16,10 @@ from conftest import TINY_BLENDED, TINY_SCENARIO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import cli, store
-from simulation.loader import canonical_hash
-from simulation.results import ResultsError, load_results
+from simulation.analysis.results import ResultsError, load_results
+from simulation.batch import store
+from simulation.cli import main as cli
+from simulation.scenario.loader import canonical_hash
 
 pytestmark = pytest.mark.needs_model
 
@@ -280,10 +281,10 @@ def test_report_on_a_half_finished_folder_points_at_resume(cmp_copy, tmp_path, c
 def test_report_on_a_folder_whose_resume_did_not_finish(tiny_sweep, tmp_path, monkeypatch, capsys):
     """A resume that ran runs but was stopped before it rebuilt runs.parquet: the old
     runs.parquet is stale, so the folder is not reported until --resume finishes it."""
-    import simulation.runner as runner
+    import simulation.batch.runner as runner
 
     real = runner.run_record
-    from simulation.design import load_sweep
+    from simulation.batch.design import load_sweep
 
     bad_seed = load_sweep(tiny_sweep).seed_of(1)
 
@@ -377,7 +378,7 @@ def test_disk_full_on_the_comparison_is_a_user_error(scenarios, tmp_path, monkey
 
 def _count_scenarios(monkeypatch) -> dict[str, int]:
     """Count the scenarios the design module validates (one per design point built)."""
-    from simulation import design
+    from simulation.batch import design
 
     real, calls = design.Scenario, {"n": 0}
 
@@ -392,7 +393,7 @@ def _count_scenarios(monkeypatch) -> dict[str, int]:
 
 
 def _count_runs(monkeypatch) -> dict[str, int]:
-    import simulation.runner as runner
+    import simulation.batch.runner as runner
 
     real, calls = runner.run_record, {"n": 0}
 
@@ -518,7 +519,7 @@ def test_a_notebook_opening_an_unfinished_folder_is_told_how_from_python(cmp_cop
 def test_disk_full_while_reporting_says_the_report_was_not_written(
     cmp_copy, tmp_path, monkeypatch, capsys
 ):
-    from simulation import report
+    from simulation.report import pack as report
 
     def full(path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "chart.png"))
@@ -531,7 +532,7 @@ def test_disk_full_while_reporting_says_the_report_was_not_written(
 
 
 def test_a_reused_compare_prints_no_estimate(cmp_copy, scenarios, monkeypatch, capsys):
-    from simulation import estimate
+    from simulation.batch import estimate
 
     class Long:
         seconds = 3600.0
@@ -547,7 +548,7 @@ def test_a_reused_compare_prints_no_estimate(cmp_copy, scenarios, monkeypatch, c
 
 
 def test_the_board_pack_shows_only_file_names_of_the_command():
-    from simulation.report import _portable
+    from simulation.report.pack import _portable
 
     command = ["friction", "compare", "/home/alice/work/a.yaml", "../../bob/b.yaml",
                "--out=/home/alice/results/x", "--reps", "3",
@@ -599,7 +600,7 @@ def test_a_point_found_by_index_is_the_one_the_crossed_axes_give(sizes):
     point build_design gives at that index (the axes crossed, the last varying fastest)."""
     import itertools
 
-    from simulation.design import point_values
+    from simulation.batch.design import point_values
 
     per_axis = [[{f"a{k}": i} for i in range(n)] for k, n in enumerate(sizes)]
     for index, combo in enumerate(itertools.product(*per_axis)):

@@ -20,8 +20,8 @@ RTOL = 1e-6  # same code, same seeds: only floating-point noise across platforms
 
 
 def compute() -> dict[str, dict[str, float]]:
-    from simulation.loader import load_scenario
-    from simulation.runner import run_replications
+    from simulation.batch.runner import run_replications
+    from simulation.scenario.loader import load_scenario
 
     out = {}
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.deals import ACTIVATED, CHURNED, HANDOVER
-from simulation.loader import load_scenario
-from simulation.model import FrictionModel
+from simulation.model.deals import ACTIVATED, CHURNED, HANDOVER
+from simulation.model.model import FrictionModel
+from simulation.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.needs_model
 

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import incentives as inc
-from simulation.config import Scenario, with_changes
-from simulation.model import FrictionModel
+from simulation.model import incentives as inc
+from simulation.model.model import FrictionModel
+from simulation.scenario.config import Scenario, with_changes
 
 REF = np.array([1.5, 0.15, 0.1, 0.0])
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation import cli
-from simulation.config import lever_keys
-from simulation.runner import replication_seeds
+from simulation.batch.runner import replication_seeds
+from simulation.cli import main as cli
+from simulation.scenario.config import lever_keys
 
 REPO = Path(__file__).resolve().parents[1]
 SHORT = ["--set", "horizon_days=40", "--set", "warmup_days=10"]
@@ -249,7 +249,7 @@ def test_json_writes_nan_as_null():
 
 @pytest.mark.needs_model
 def test_run_json_is_byte_identical_for_same_seed(capsys, write_yaml):
-    from simulation.metrics import KPIS
+    from simulation.model.metrics import KPIS
 
     path = write_yaml("short.yaml", "name: short\n")
     argv = ["run", path, "--reps", "2", "--seed", "3", "--json", *SHORT]
@@ -268,7 +268,7 @@ def test_run_json_is_byte_identical_for_same_seed(capsys, write_yaml):
 
 @pytest.mark.needs_model
 def test_run_table_real_model(capsys, write_yaml):
-    from simulation.metrics import KPIS
+    from simulation.model.metrics import KPIS
 
     path = write_yaml("short.yaml", "{}\n")
     code, out, err = run_cli(capsys, "run", path, "--reps", "2", *SHORT)

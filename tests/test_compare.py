@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulation.compare import certainty, compare_values, paired_difference, verdict
+from simulation.analysis.compare import certainty, compare_values, paired_difference, verdict
 
 
 def test_paired_difference_known_case():

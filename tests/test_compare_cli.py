@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import TINY_BLENDED
 
-from simulation import cli
-from simulation.runner import run_replications
+from simulation.batch.runner import run_replications
+from simulation.cli import main as cli
 
 pytestmark = pytest.mark.needs_model
 
@@ -21,7 +21,7 @@ def pair(write_yaml, tiny_sweep):
 
 
 def test_compare_json_matches_the_stored_runs_and_friction_run(pair, tmp_path, capsys):
-    from simulation.loader import load_scenario
+    from simulation.scenario.loader import load_scenario
 
     out = tmp_path / "cmp"
     code = cli.main(
@@ -100,8 +100,8 @@ def test_compare_bad_override_is_a_user_error(pair, tmp_path, capsys):
 def test_python_compare_resume_starts_then_reuses(pair, tmp_path) -> None:
     """From Python, resume=True starts a missing folder and reuses a finished one; results
     from other inputs are refused with ResumeRefused, which names what changed."""
+    from simulation.batch.store import ResumeRefused
     from simulation.experiments import compare
-    from simulation.store import ResumeRefused
 
     paths = list(pair)
     out = tmp_path / "cmp"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import cli
-from simulation.design import SweepError, load_sweep, run_seed, simplex_mixes, slug
-from simulation.runner import replication_seeds
+from simulation.batch.design import SweepError, load_sweep, run_seed, simplex_mixes, slug
+from simulation.batch.runner import replication_seeds
+from simulation.cli import main as cli
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

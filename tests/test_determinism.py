@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation.config import Scenario, with_changes
-from simulation.loader import load_scenario
-from simulation.model import FrictionModel
+from simulation.model.model import FrictionModel
+from simulation.scenario.config import Scenario, with_changes
+from simulation.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.needs_model
 

@@ -10,21 +10,21 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import TINY_SCENARIO
 
-from simulation import cli
-from simulation.cli import render_diagnosis
-from simulation.compare import format_kpi_value
-from simulation.diagnosis import (
+from simulation.analysis.compare import format_kpi_value
+from simulation.analysis.diagnosis import (
     count_wins,
     effects_frame,
     plan_diagnosis,
     rank_levers,
     summarise_diagnosis,
 )
+from simulation.analysis.results import load_results, paired_differences
+from simulation.cli import main as cli
+from simulation.cli.main import render_diagnosis
 from simulation.experiments import diagnose
-from simulation.levers import CURRENT, LEVERS
-from simulation.loader import load_scenario
-from simulation.metrics import KPIS
-from simulation.results import load_results, paired_differences
+from simulation.model.metrics import KPIS
+from simulation.scenario.levers import CURRENT, LEVERS
+from simulation.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -233,7 +233,7 @@ def test_count_wins_counts_ties_and_skips_undefined_replications():
 def _synthetic(top_runner_gap: float, wobble: float, reps: int = 10) -> dict:
     """Three levers on ten replications: the first cuts cost by 300, the second by 300 less
     ``top_runner_gap``, the third raises it; ``wobble`` makes the first two swap places."""
-    from simulation.compare import paired_difference
+    from simulation.analysis.compare import paired_difference
 
     levers = LEVERS[:3]
     base = [1000.0 + 37 * ((7 * i) % 5) for i in range(reps)]
@@ -338,7 +338,7 @@ def test_cli_json_and_text(tiny, tmp_path, capsys):
     d = json.loads(stdout)
     assert d["rank_by"] == "productivity_loss" and d["replications"] == 2
     assert d == json.loads((out / "diagnosis.json").read_text())
-    charts = pytest.importorskip("simulation.charts")
+    charts = pytest.importorskip("simulation.report.charts")
     if hasattr(charts, "tornado"):
         assert list(out.glob("*.png")) and list(out.glob("*.svg"))
     code = run_cli([*argv, "--out", str(out), "--resume"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.config import lever_keys, lever_table
+from simulation.scenario.config import lever_keys, lever_table
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))  # the docs generator is a tool, not part of the package
@@ -62,9 +62,11 @@ def test_every_lever_has_unit_and_source() -> None:
     no_unit = [r["key"] for r in rows if not str(r["unit"]).strip()]
     no_source = [r["key"] for r in rows if not str(r["source"]).strip()]
     no_meaning = [r["key"] for r in rows if not str(r["meaning"]).strip()]
-    assert not no_unit, f"levers without a unit in simulation/config.py: {no_unit}"
-    assert not no_source, f"levers without a source in simulation/config.py: {no_source}"
-    assert not no_meaning, f"levers without a description in simulation/config.py: {no_meaning}"
+    assert not no_unit, f"levers without a unit in simulation/scenario/config.py: {no_unit}"
+    assert not no_source, f"levers without a source in simulation/scenario/config.py: {no_source}"
+    assert not no_meaning, (
+        f"levers without a description in simulation/scenario/config.py: {no_meaning}"
+    )
 
 
 def test_calibrated_keys_are_levers() -> None:
@@ -113,11 +115,11 @@ def _code_references(text: str) -> set[str]:
     """Code cited in backticks: ``simulation.<module>.<name>`` or ``<Class>.<name>``.
 
     Module references carry the ``simulation.`` prefix because scenario keys look the same
-    (``handover.mvh`` is a key, ``simulation.handover.completeness`` a function).
+    (``handover.mvh`` is a key, ``simulation.model.handover.completeness`` a function).
     """
     modules = "|".join(MODULES)
     classes = "|".join(CLASSES)
-    refs = set(re.findall(rf"`simulation\.((?:{modules})\.[A-Za-z_]\w*)", text))
+    refs = set(re.findall(rf"`simulation\.((?:\w+\.)?(?:{modules})\.[A-Za-z_]\w*)", text))
     return refs | set(re.findall(rf"`((?:{classes})\.[A-Za-z_]\w*)", text))
 
 
@@ -125,9 +127,9 @@ def test_odd_code_references_exist() -> None:
     refs = _code_references(_read(ODD_MD))
     assert len(refs) > 20, "docs/ODD.md should name the functions implementing each submodel"
     classes = {}
-    model = importlib.import_module("simulation.model")
-    agents = importlib.import_module("simulation.agents")
-    deals = importlib.import_module("simulation.deals")
+    model = importlib.import_module("simulation.model.model")
+    agents = importlib.import_module("simulation.model.agents")
+    deals = importlib.import_module("simulation.model.deals")
     classes.update(
         FrictionModel=model.FrictionModel,
         SalesRep=agents.SalesRep,
@@ -137,7 +139,7 @@ def test_odd_code_references_exist() -> None:
     )
     missing = []
     for ref in sorted(refs):
-        owner, name = ref.split(".", 1)
+        owner, name = ref.rsplit(".", 1)
         obj = classes.get(owner) or importlib.import_module(f"simulation.{owner}")
         if not hasattr(obj, name):
             missing.append(ref)
@@ -160,7 +162,7 @@ def test_readme_lists_every_bundled_scenario() -> None:
 
 
 def test_readme_lists_every_kpi() -> None:
-    from simulation.metrics import KPIS
+    from simulation.model.metrics import KPIS
 
     readme = _read(README_MD)
     missing = [name for name in KPIS if f"`{name}`" not in readme]

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from simulation import incentives as inc
-from simulation import structure
-from simulation.config import Scenario
-from simulation.model import FrictionModel
+from simulation.model import incentives as inc
+from simulation.model import structure
+from simulation.model.model import FrictionModel
+from simulation.scenario.config import Scenario
 
 SHORT = {"horizon_days": 60, "warmup_days": 20}
 
@@ -45,7 +45,7 @@ def test_no_bonus_people_still_work_from_norms() -> None:
 
 def test_coaching_switched_on_mid_run_holds_its_sessions() -> None:
     m = run({"interventions": [{"day": 30, "set": {"coaching.program": "micro_4wk"}}]})
-    from simulation.model import HC
+    from simulation.model.model import HC
 
     learning = m.hours[:, HC["learning"]].sum() / m.N
     # a day whose overheads exceed 8 h is scaled down pro rata, so allow 1%
@@ -90,7 +90,7 @@ def test_a_flood_of_leads_saturates_rather_than_collapses() -> None:
 @pytest.mark.parametrize("kind,size", [("silo", 8), ("pod", 4)])
 def test_post_mortems_spread_over_the_queue_ops(kind: str, size: int) -> None:
     m = run({"structure": {"kind": kind, "team_size": size}, "coaching": {"postmortems": True}})
-    from simulation.deals import CHURNED
+    from simulation.model.deals import CHURNED
 
     gone = np.flatnonzero(m.deals.stage[: m.deals.n] == CHURNED)
     assert len(gone) > 5

@@ -23,7 +23,7 @@ FRICTION = ["-m", "simulation"]
 
 _PEAK = """
 import resource, sys
-from simulation.cli import main
+from simulation.cli.main import main
 code = main(sys.argv[1:])
 print(f"maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
 sys.exit(code)
@@ -32,7 +32,7 @@ sys.exit(code)
 
 def _maxrss_bytes(stderr: str) -> int:
     """The peak the child printed (see ``_PEAK``), in bytes."""
-    from simulation.estimate import maxrss_bytes
+    from simulation.batch.estimate import maxrss_bytes
 
     return maxrss_bytes(int(stderr.rsplit("maxrss ", 1)[1].split()[0]))
 
@@ -59,8 +59,8 @@ def _sets(reps: int, ops: int, leads: float) -> list[str]:
 def test_memory_estimate_is_within_2x_of_the_measured_peak_at_two_sizes(tmp_path: Path) -> None:
     """``friction run`` of a few hundred staff: ~50k deals (the interpreter dominates), then
     ~370k (the run's own ~250 MB dominate), so the per-deal term is checked, not just the base."""
-    from simulation.estimate import Request, RunSize, estimate
-    from simulation.loader import load_scenario, parse_set_option
+    from simulation.batch.estimate import Request, RunSize, estimate
+    from simulation.scenario.loader import load_scenario, parse_set_option
 
     for size in ((150, 150, 1.0), (300, 100, 4.0)):
         args = ["run", str(BASELINE), "--reps", "1", *_sets(*size)]
@@ -75,8 +75,8 @@ def test_memory_estimate_is_within_2x_of_the_measured_peak_at_two_sizes(tmp_path
 
 @pytest.mark.needs_model
 def test_memory_estimate_of_a_small_sweep_is_within_2x(tmp_path: Path, write_yaml) -> None:
-    from simulation.design import count_points, load_sweep
-    from simulation.estimate import Request, estimate, sweep_sizes
+    from simulation.batch.design import count_points, load_sweep
+    from simulation.batch.estimate import Request, estimate, sweep_sizes
 
     write_yaml("base.yaml", "name: big\norg: {sales_reps: 200, ops_staff: 100}\n"
                "market: {leads_per_rep_day: 2.0}\n")  # fmt: skip
@@ -136,7 +136,7 @@ def test_the_largest_firm_for_the_longest_horizon_is_refused_on_memory(tmp_path:
 
 
 def test_more_workers_than_cores_is_refused_unless_forced(tmp_path: Path) -> None:
-    from simulation.execute import default_workers
+    from simulation.batch.execute import default_workers
 
     many = str(max(40, default_workers() + 1))
     base = [*FRICTION, "compare", str(BASELINE), str(ROOT / "scenarios" / "mvh.yaml"),
@@ -174,8 +174,8 @@ def test_every_running_command_honours_max_runs(command: str, tmp_path: Path) ->
 
 
 def test_a_request_longer_than_a_minute_prints_its_estimate(capsys) -> None:
-    from simulation.cli import check_request
-    from simulation.estimate import Request, RunSize, estimate
+    from simulation.batch.estimate import Request, RunSize, estimate
+    from simulation.cli.main import check_request
 
     run = RunSize(people=70, days=310, deals=3100)
     request = Request(runs=5000, typical=run, largest=run, workers=2, points=500, daily=True)
@@ -189,8 +189,8 @@ def test_a_request_longer_than_a_minute_prints_its_estimate(capsys) -> None:
 
 
 def test_a_short_request_prints_nothing(capsys) -> None:
-    from simulation.cli import check_request
-    from simulation.estimate import Request, RunSize
+    from simulation.batch.estimate import Request, RunSize
+    from simulation.cli.main import check_request
 
     run = RunSize(people=70, days=310, deals=3100)
     args = type("Args", (), {"max_runs": 10**6, "max_memory": 1 << 40})()
@@ -199,7 +199,7 @@ def test_a_short_request_prints_nothing(capsys) -> None:
 
 
 def test_memory_grows_with_people_days_deals_and_workers() -> None:
-    from simulation.estimate import Request, RunSize, estimate
+    from simulation.batch.estimate import Request, RunSize, estimate
 
     small = RunSize(people=70, days=310, deals=3100)
     one = estimate(Request(runs=100, typical=small, largest=small, workers=2)).peak_bytes
@@ -219,14 +219,14 @@ def test_memory_grows_with_people_days_deals_and_workers() -> None:
      ("123456", 123456), ("64k", 64 << 10)],
 )  # fmt: skip
 def test_memory_sizes_parse(text: str, value: int) -> None:
-    from simulation.estimate import parse_bytes
+    from simulation.batch.estimate import parse_bytes
 
     assert parse_bytes(text) == value
 
 
 @pytest.mark.parametrize("text", ["", "lots", "-1G", "0", "8X", "1e9"])
 def test_a_bad_max_memory_is_one_line_exit_2(text: str, capsys) -> None:
-    from simulation.cli import main
+    from simulation.cli.main import main
 
     assert main(["run", str(BASELINE), f"--max-memory={text}"]) == 2
     line = _one_error_line(capsys.readouterr().err)
@@ -234,7 +234,7 @@ def test_a_bad_max_memory_is_one_line_exit_2(text: str, capsys) -> None:
 
 
 def test_default_max_memory_is_three_quarters_of_ram() -> None:
-    from simulation.estimate import default_max_memory, total_memory
+    from simulation.batch.estimate import default_max_memory, total_memory
 
     assert default_max_memory() == int(0.75 * total_memory())
     assert total_memory() > 1 << 28
@@ -251,15 +251,15 @@ def test_default_max_memory_is_three_quarters_of_ram() -> None:
     ),
 )
 def test_simplex_points_are_counted_without_building_them(n: int, keep: str, fix: dict) -> None:
-    from simulation.design import SimplexAxis, _simplex_count, simplex_mixes
+    from simulation.batch.design import SimplexAxis, _simplex_count, simplex_mixes
 
     axis = SimplexAxis(simplex=1 / n, keep=keep, fix=fix)
     assert _simplex_count(axis) == len(simplex_mixes(axis.simplex, keep, fix))
 
 
 def test_count_points_matches_the_built_design() -> None:
-    from simulation.design import SweepSpec, build_design, count_points
-    from simulation.loader import load_scenario
+    from simulation.batch.design import SweepSpec, build_design, count_points
+    from simulation.scenario.loader import load_scenario
 
     spec = SweepSpec(
         name="x", base="b", replications=1, seed=1,
@@ -277,9 +277,9 @@ def test_count_points_matches_the_built_design() -> None:
 def test_sweep_sizes_read_from_the_file_match_the_built_design() -> None:
     """The size levers' mean and max from the axes give the same typical and largest run as
     the scenarios of the built design (size levers on separate axes, fully crossed)."""
-    from simulation.design import SweepSpec, build_design
-    from simulation.estimate import scenario_sizes, sweep_sizes
-    from simulation.loader import load_scenario
+    from simulation.batch.design import SweepSpec, build_design
+    from simulation.batch.estimate import scenario_sizes, sweep_sizes
+    from simulation.scenario.loader import load_scenario
 
     base = load_scenario(BASELINE)
     spec = SweepSpec(
@@ -298,7 +298,7 @@ def test_sweep_sizes_read_from_the_file_match_the_built_design() -> None:
 
 def test_a_raised_max_runs_reaches_the_design(tmp_path: Path, write_yaml) -> None:
     """build_design's own refusal follows the limit given instead of a fixed million."""
-    from simulation.design import SweepError, load_sweep
+    from simulation.batch.design import SweepError, load_sweep
 
     sweep = write_yaml("s.yaml", f"name: s\nbase: {BASELINE}\nreplications: 3\nseed: 1\n"
                        "axes:\n  structure.team_size: [6, 8]\n")  # fmt: skip

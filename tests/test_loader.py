@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.config import WEIGHT_TOLERANCE, Scenario, lever_keys
-from simulation.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
+from simulation.scenario.config import WEIGHT_TOLERANCE, Scenario, lever_keys
+from simulation.scenario.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
 
 
 def error_of(source, overrides=None) -> str:
@@ -359,7 +359,7 @@ def test_scenario_hash_is_stable_and_sensitive(write_yaml):
 
 def test_every_lever_can_be_overridden_with_its_default():
     defaults = Scenario()
-    from simulation.config import get_dotted
+    from simulation.scenario.config import get_dotted
 
     overrides = {key: get_dotted(defaults, key) for key in lever_keys()}
     assert load_scenario({}, overrides).model_dump() == defaults.model_dump()

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.config import Scenario, with_changes
-from simulation.loader import load_scenario
-from simulation.model import HC, FrictionModel
+from simulation.model.model import HC, FrictionModel
+from simulation.scenario.config import Scenario, with_changes
+from simulation.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.needs_model
 

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 import yaml
 
-from simulation import metrics
-from simulation.agents import OpsStaff, SalesRep
-from simulation.config import Scenario, with_changes
-from simulation.loader import load_scenario
-from simulation.model import FrictionModel
+from simulation.model import metrics
+from simulation.model.agents import OpsStaff, SalesRep
+from simulation.model.model import FrictionModel
+from simulation.scenario.config import Scenario, with_changes
+from simulation.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.needs_model
 

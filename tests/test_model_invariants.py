@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation import metrics
-from simulation.agents import OpsStaff, SalesRep
-from simulation.config import TEAM_SIZE_RANGE, Scenario
-from simulation.deals import ACTIVATED, CHURNED, HANDOVER, LOST, ONBOARDING, OPEN, STAGE_NAMES
-from simulation.loader import load_scenario
-from simulation.model import FrictionModel
+from simulation.model import metrics
+from simulation.model.agents import OpsStaff, SalesRep
+from simulation.model.deals import ACTIVATED, CHURNED, HANDOVER, LOST, ONBOARDING, OPEN, STAGE_NAMES
+from simulation.model.model import FrictionModel
+from simulation.scenario.config import TEAM_SIZE_RANGE, Scenario
+from simulation.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.needs_model
 
@@ -257,7 +257,7 @@ def check_run(s: Scenario, seed: int) -> None:
 
 def test_baseline_conservation_every_day() -> None:
     """The default scenario over a short horizon, checked daily (a fixed, readable example)."""
-    from simulation.config import with_changes
+    from simulation.scenario.config import with_changes
 
     s = with_changes(
         load_scenario(SCENARIOS / "baseline.yaml"), {"horizon_days": 40, "warmup_days": 10}

@@ -18,11 +18,11 @@ from PIL import Image
 from pptx import Presentation
 from scipy import stats
 
-from simulation.cli import main
-from simulation.compare import format_kpi_value
+from simulation.analysis.compare import format_kpi_value
+from simulation.cli.main import main
 from simulation.experiments import compare, sweep
-from simulation.metrics import KPIS
-from simulation.report import build_report
+from simulation.model.metrics import KPIS
+from simulation.report.pack import build_report
 
 pytestmark = pytest.mark.needs_model
 
@@ -279,7 +279,7 @@ def test_sweep_pack_without_daily_series(sweep_pack: dict[str, Any]) -> None:
 
 
 def test_time_series_marks_every_rollout_day(compare_pack: dict[str, Any]) -> None:
-    from simulation.report import build
+    from simulation.report.pack import build
 
     report = build(compare_pack["root"] / "results")
     chart = next(c for c in report.charts if c.key == "time_series")
@@ -290,7 +290,7 @@ def test_time_series_marks_every_rollout_day(compare_pack: dict[str, Any]) -> No
 
 
 def test_every_axis_is_labelled(compare_pack: dict[str, Any]) -> None:
-    from simulation.report import build
+    from simulation.report.pack import build
 
     report = build(compare_pack["root"] / "results")
 

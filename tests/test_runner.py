@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.config import Scenario
-from simulation.runner import replication_seeds, run_one, run_replications
+from simulation.batch.runner import replication_seeds, run_one, run_replications
+from simulation.scenario.config import Scenario
 
 
 def test_seeds_are_reproducible_distinct_and_63_bit():

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
 
-from simulation.deals import _lognormal
-from simulation.deals import poisson_inverse as _poisson_inverse
+from simulation.model.deals import _lognormal
+from simulation.model.deals import poisson_inverse as _poisson_inverse
 
 
 @settings(max_examples=40, deadline=None)

@@ -15,9 +15,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from simulation import cli, execute, metrics, store
-from simulation.design import SweepError, load_sweep
-from simulation.model import DAILY_SERIES
+from simulation.batch import execute, store
+from simulation.batch.design import SweepError, load_sweep
+from simulation.cli import main as cli
+from simulation.model import metrics
+from simulation.model.model import DAILY_SERIES
 
 pytestmark = pytest.mark.needs_model
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +65,7 @@ def test_layout_and_contents(reference, tiny_sweep):
 
 
 def test_a_single_run_reproduces_its_row(reference, tiny_sweep):
-    from simulation.runner import run_record
+    from simulation.batch.runner import run_record
 
     design = load_sweep(tiny_sweep)
     runs = pq.read_table(reference / "runs.parquet").to_pylist()
@@ -139,7 +141,7 @@ def test_a_second_writer_is_locked_out(tiny_sweep, tmp_path):
 def test_failing_runs_are_isolated_recorded_and_rerun(
     tiny_sweep, reference, tmp_path, monkeypatch, capsys
 ):
-    import simulation.runner as runner
+    import simulation.batch.runner as runner
 
     real = runner.run_record
     design = load_sweep(tiny_sweep)

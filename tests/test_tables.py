@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from simulation import tables
-from simulation.tables import (
+from simulation.cli import tables
+from simulation.cli.tables import (
     format_number,
     format_summary,
     format_table,

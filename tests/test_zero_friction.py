@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import churn, metrics
-from simulation.config import Scenario, with_changes
-from simulation.deals import ACTIVATED, CHURNED, HANDOVER, ONBOARDING
-from simulation.loader import load_scenario
-from simulation.model import HC, FrictionModel
-from simulation.queueing import fifo_serve
+from simulation.model import churn, metrics
+from simulation.model.deals import ACTIVATED, CHURNED, HANDOVER, ONBOARDING
+from simulation.model.model import HC, FrictionModel
+from simulation.model.queueing import fifo_serve
+from simulation.scenario.config import Scenario, with_changes
+from simulation.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.needs_model
 
@@ -60,7 +60,8 @@ def base_hazard_compensator(model: FrictionModel) -> tuple[int, float]:
 
     Each closed-won customer is at risk from its closing day to the day before activation (or to
     the day it churned, or to the last simulated day). A customer churns on day ``a`` after
-    close with probability ``1 - exp(-h(a))``, ``h(a)`` the hazard of ``simulation.churn`` with
+    close with probability ``1 - exp(-h(a))``, ``h(a)`` the hazard of ``simulation.model.churn``
+    with
     every friction term at zero (``base * (1 + early * exp(-a / tau))``), so the expected
     number of churn events is the sum of those probabilities over every customer-day at risk
     (the compensator of the churn process).

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation import coaching, config, hours, incentives, information, metrics
-from simulation.formats import format_value
+from simulation.common.formats import format_value
+from simulation.model import coaching, hours, incentives, information, metrics
+from simulation.scenario import config
 
 __all__ = [
     "CALIBRATED",
@@ -161,32 +162,32 @@ def _module_constants() -> tuple[Constant, ...]:
     return (
         Constant(
             "hours.HOURS_PER_DAY",
-            "simulation/hours.py",
+            "simulation/model/hours.py",
             _g(hours.HOURS_PER_DAY),
             "Paid hours per person per working day; one step is one working day (MODEL.md).",
         ),
         Constant(
             "hours.DAYS_PER_YEAR",
-            "simulation/hours.py",
+            "simulation/model/hours.py",
             _g(hours.DAYS_PER_YEAR),
             "Working days per year: turns salaries into hourly cost and KPIs into per-year values.",
         ),
         Constant(
             "hours.DAYS_PER_MONTH",
-            "simulation/hours.py",
+            "simulation/model/hours.py",
             _g(hours.DAYS_PER_MONTH),
             "DAYS_PER_YEAR / 12: the month of the throughput KPI.",
         ),
         Constant(
             "incentives.NOMINAL_CHURN",
-            "simulation/incentives.py",
+            "simulation/model/incentives.py",
             _g(incentives.NOMINAL_CHURN),
             "Churn the bonus targets assume (the brief's ~15%): activation target = bookings "
             "target x (1 - 0.15). A planning assumption, not a model outcome.",
         ),
         Constant(
             "information.CHAMPION_BYPASS_DAYS",
-            "simulation/information.py",
+            "simulation/model/information.py",
             _g(information.CHAMPION_BYPASS_DAYS),
             "A deal's questions go untranslated when joining the champions' queue would make it"
             " longer than this many days of their capacity (people stop waiting for a busy"
@@ -194,14 +195,14 @@ def _module_constants() -> tuple[Constant, ...]:
         ),
         Constant(
             "metrics.CA_COMPLETENESS",
-            "simulation/metrics.py",
+            "simulation/model/metrics.py",
             _g(metrics.CA_COMPLETENESS),
             "A handover package counts as complete & accurate (%C&A of the value-stream map) at "
             "or above this completeness; equals the default gate threshold.",
         ),
         Constant(
             "incentives.REFERENCE_ALLOCATION",
-            "simulation/incentives.py",
+            "simulation/model/incentives.py",
             " / ".join(_g(x) for x in incentives.REFERENCE_ALLOCATION),
             "Core / quality / help shares the budget choice rule gives under the reference plan"
             " (100% individual pay, default pool); close to the logit rule's baseline, so both"
@@ -209,55 +210,55 @@ def _module_constants() -> tuple[Constant, ...]:
         ),
         Constant(
             "incentives.COOPERATIVE_CAP",
-            "simulation/incentives.py",
+            "simulation/model/incentives.py",
             _g(incentives.COOPERATIVE_CAP),
             "Budget choice rule: the largest share of a day anyone gives to documentation or to"
             " help. Assumption.",
         ),
         Constant(
             "config.DEFAULT_AUTHORITY",
-            "simulation/config.py",
+            "simulation/scenario/config.py",
             authority,
             "Share of exceptions settled in the team when structure.decision_authority is empty "
             "(MODEL.md: pod limited, squad moderate, tribe high).",
         ),
         Constant(
             "config.TEAM_SIZE_RANGE",
-            "simulation/config.py",
+            "simulation/scenario/config.py",
             sizes,
             "Allowed structure.team_size per kind (MODEL.md: pod 3-5, squad 6-10, tribe 10-15; "
             "silo: span of control).",
         ),
         Constant(
             "config.WEIGHT_TOLERANCE",
-            "simulation/config.py",
+            "simulation/scenario/config.py",
             _g(config.WEIGHT_TOLERANCE),
             "How far the four bonus weights may sum from 1 (rounding in YAML).",
         ),
         Constant(
             "coaching.PRACTICE_HOURS_REP",
-            "simulation/coaching.py",
+            "simulation/model/coaching.py",
             f"{_g(coaching.PRACTICE_HOURS_REP)} h",
             "A rep's day counts as handover practice (keeps coaching gains alive) with at least "
             "this many documentation (quality) hours. Assumption.",
         ),
         Constant(
             "coaching.PRACTICE_HOURS_OPS",
-            "simulation/coaching.py",
+            "simulation/model/coaching.py",
             f"{_g(coaching.PRACTICE_HOURS_OPS)} h",
             "An ops day counts as practice with at least this many delivery hours (half the "
             "day). Assumption.",
         ),
         Constant(
             "coaching.PRACTICE_RATE",
-            "simulation/coaching.py",
+            "simulation/model/coaching.py",
             _g(coaching.PRACTICE_RATE),
             "Weight of today in the practice moving average (a memory of about 20 working "
             "days). Assumption.",
         ),
         Constant(
             "coaching.SESSION_OFFSETS",
-            "simulation/coaching.py",
+            "simulation/model/coaching.py",
             offsets,
             "Days after coaching.start_day with a session: micro_4wk is weekly (5 working days "
             "apart), a workshop is one day (MODEL.md).",
@@ -269,7 +270,7 @@ def _module_constants() -> tuple[Constant, ...]:
 INLINE_CONSTANTS: tuple[Constant, ...] = (
     Constant(
         "initial time allocation",
-        "simulation/incentives.py",
+        "simulation/model/incentives.py",
         "core 0.85, quality 0.06, help 0.04, slack 0.05",
         "Where everyone starts before the first weekly review; close to the allocation under 100% "
         "individual pay, and the warm-up absorbs the difference. Assumption.",
@@ -277,14 +278,14 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "spread of initial handover skill",
-        "simulation/coaching.py",
+        "simulation/model/coaching.py",
         "sd 0.1, clipped to 0.05-1",
         "Reps differ in handover skill around behaviour.handover_skill. Assumption.",
         "rng.normal(b.handover_skill, 0.1, N), 0.05, 1.0",
     ),
     Constant(
         "learning weight in rep_skill",
-        "simulation/coaching.py",
+        "simulation/model/coaching.py",
         "0.5",
         "Experience closes at most half of the gap between a rep's initial skill and 1. "
         "Assumption.",
@@ -292,14 +293,14 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "understanding weight in rep_skill",
-        "simulation/coaching.py",
+        "simulation/model/coaching.py",
         "0.5",
         "Full cross-functional understanding (coaching) adds 0.5 to handover skill. Assumption.",
         "0.5 * state.understanding",
     ),
     Constant(
         "bounds of rep_skill",
-        "simulation/coaching.py",
+        "simulation/model/coaching.py",
         "0.05-1.5",
         "Skill above 1 is possible with coaching and lessons; the floor keeps completeness above "
         "0. Assumption.",
@@ -307,7 +308,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "understanding cut of asymmetry",
-        "simulation/information.py",
+        "simulation/model/information.py",
         "0.5",
         "Full cross-functional understanding halves the information asymmetry a person faces "
         "(Carlile 2004). Assumption.",
@@ -315,7 +316,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "deal asymmetry blend",
-        "simulation/handover.py",
+        "simulation/model/handover.py",
         "0.5 rep + 0.5 ops queue",
         "A deal's asymmetry is the mean of its rep's and its ops queue's (both sides of the "
         "boundary count equally). Assumption.",
@@ -323,28 +324,28 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "exceptions of an oversold deal",
-        "simulation/handover.py",
+        "simulation/model/handover.py",
         "x 3 (1 + 2 x promise)",
         "An oversold deal brings three times the mean exceptions (non-standard scope). Assumption.",
         "m.exceptions_per_deal * (1.0 + 2.0 * promise)",
     ),
     Constant(
         "in-team settlement time",
-        "simulation/structure.py",
+        "simulation/model/structure.py",
         "0.5 day",
         "A deal whose exceptions are all settled in the team waits half a day. Assumption.",
         "np.where(in_team, 0.5, esc_latency)",
     ),
     Constant(
         "rep time per exception",
-        "simulation/handover.py",
+        "simulation/model/handover.py",
         "1 h",
         "Each exception costs the deal's rep an hour of talk (coordination). Assumption.",
         "reps, n_exc * 1.0)",
     ),
     Constant(
         "escalated exceptions added to the backlog",
-        "simulation/structure.py",
+        "simulation/model/structure.py",
         "n (1 - a) / (1 - a^n) per escalated deal",
         "Managers' backlog grows by the expected number of a deal's exceptions that escalate,"
         " given that at least one does (each settles in the team with probability a).",
@@ -352,7 +353,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "status requests to the rep",
-        "simulation/comms.py",
+        "simulation/model/comms.py",
         "0.5 x comms.status_request_rate per waiting deal",
         "The rep of a waiting customer receives chasers at half the rate ops does (the customer "
         "chases the rep too). Assumption.",
@@ -360,14 +361,14 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "owner follow-up per day",
-        "simulation/handover.py",
+        "simulation/model/handover.py",
         "handover.owner_hours_per_week / 5",
         "Five working days per week.",
         "hv.owner_hours_per_week / 5.0",
     ),
     Constant(
         "shortest return delay",
-        "simulation/handover.py",
+        "simulation/model/handover.py",
         "1 day",
         "A returned package comes back no earlier than the next day, whatever "
         "handover.return_days.",
@@ -375,7 +376,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "weekly review",
-        "simulation/model.py",
+        "simulation/model/model.py",
         "every 5 days",
         "People revise their time allocation and promise once per working week (MODEL.md: effects "
         "over weeks).",
@@ -383,7 +384,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "exceptions count truncation",
-        "simulation/deals.py",
+        "simulation/model/deals.py",
         "support up to mean + 10 sd + 10",
         "Poisson inverse transform of each deal's own uniform; the cut-off leaves a negligible"
         " tail (the sampler equals scipy's Poisson ppf in tests/test_sampling.py).",
@@ -391,7 +392,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "questions per answer round",
-        "simulation/comms.py",
+        "simulation/model/comms.py",
         "3",
         "Under channel_sla, batched questions go out in rounds of about three; each round waits "
         "one SLA. Assumption.",
@@ -399,7 +400,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "floor of questions and search",
-        "simulation/information.py",
+        "simulation/model/information.py",
         "0.5 + asymmetry",
         "A thin package costs questions and search even with no asymmetry (half of it at "
         "asymmetry 0). Assumption.",
@@ -407,7 +408,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "cap on cooperative effort",
-        "simulation/incentives.py",
+        "simulation/model/incentives.py",
         "0.95 of the day",
         "However much teammates cooperate, core work and slack keep about 5% of free hours "
         "(before renormalising). Numerical guard.",
@@ -415,7 +416,7 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "pull of a noisy tournament",
-        "simulation/incentives.py",
+        "simulation/model/incentives.py",
         "1 / sqrt(1 + noise^2)",
         "Attribution of the silo-buster award falls with judging noise as signal over total "
         "spread (Lazear & Rosen 1981).",
@@ -423,14 +424,14 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
     ),
     Constant(
         "deal complexity",
-        "simulation/deals.py",
+        "simulation/model/deals.py",
         "lognormal, mean 1, cv market.work_cv",
         "Scales the documentation a deal needs; shares the work spread. Assumption.",
         "np.array([value_mean, sell_hours, impl_hours, 1.0])",
     ),
     Constant(
         "customer patience and stale budget",
-        "simulation/deals.py",
+        "simulation/model/deals.py",
         "Exp(1)",
         "Each customer churns when its cumulative hazard passes an Exp(1) draw, and an "
         "opportunity goes stale when age x stale_hazard passes another; equivalent to the daily "
@@ -494,7 +495,7 @@ def render_assumptions() -> str:
         "",
         "Every number the model uses, where it comes from and how sure we are of it. Scenario"
         " keys (levers) come first, one table per section of a scenario file, straight from the"
-        " schema in `simulation/config.py` (the same data as `friction levers`). Then the"
+        " schema in `simulation/scenario/config.py` (the same data as `friction levers`). Then the"
         " constants a scenario cannot change, and which defaults were calibrated against the"
         " bands in MODEL.md.",
         "",
@@ -556,7 +557,7 @@ def render_assumptions() -> str:
         "### Agents' beliefs about the production function",
         "",
         "`incentives.ELASTICITY_REP`, `incentives.ELASTICITY_OPS` and"
-        " `incentives.PROMISE_ELASTICITY` (`simulation/incentives.py`): the effect people"
+        " `incentives.PROMISE_ELASTICITY` (`simulation/model/incentives.py`): the effect people"
         " *believe* an hour on each task (or overselling a deal) has on each KPI a bonus"
         " component can measure, relative to an hour of core work on the KPI built for it. They"
         " shape the choice of hours only; whether quality work really lowers churn is decided by"

@@ -1,0 +1,1 @@
+"""Reading results back: intervals, comparisons, the diagnosis, verdicts and headlines."""

@@ -1,0 +1,542 @@
+"""Which single change first? Planning and statistics of a diagnosis.
+
+The playbook advises changing one system at a time. A diagnosis starts from a scenario ("current"),
+applies each of the six playbook levers (:mod:`simulation.scenario.levers`) alone on top of it, runs
+all of them on the same replication seeds (common random numbers: replication ``i`` of every variant
+faces the same customers) and ranks the levers by their paired difference from "current" on every
+KPI, with 95% intervals and the chance each one is better.
+
+How sure the model is about the favoured lever is said three ways:
+
+* the chance that it is better than the current set-up at all (paired difference with
+  "current", see :func:`simulation.analysis.compare.paired_difference`);
+* the paired difference between it and the runner-up on the ranking KPI, and the chance it is
+  the better of the two (same seeds, so replications pair one to one);
+* how many replications it came out best in, among all levers.
+
+The results folder is an ordinary compare folder (labels ``current`` and the lever keys), so
+``friction report`` reads it; the diagnosis is saved next to it as ``diagnosis.json``. The
+verdict's words come from :mod:`simulation.analysis.words`; running one is
+:func:`simulation.experiments.diagnose`.
+
+Functions that rank (:func:`rank_levers`, :func:`count_wins`, :func:`head_to_head`,
+:func:`summarise_diagnosis`) are pure.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulation.analysis.compare import paired_difference
+from simulation.analysis.results import (
+    load_results,
+    paired_differences,
+    results_folder,
+    save_comparison,
+)
+from simulation.analysis.stats import MAX_SUGGESTED_REPS
+from simulation.analysis.words import certainty, headline_text, verdict_text
+from simulation.batch.design import Design, compare_design, slug
+from simulation.batch.store import write_json
+from simulation.common.formats import format_value
+from simulation.model.metrics import KPI, KPIS, MISSION
+from simulation.scenario.config import Scenario, get_dotted, same_value
+from simulation.scenario.levers import (
+    CURRENT,
+    DEFAULT_RANK,
+    DEFAULTS,
+    LEVER_BY_KEY,
+    LEVERS,
+    Lever,
+    in_place,
+    intervention_notes,
+    rollout_day,
+)
+from simulation.scenario.loader import ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CURRENT",
+    "DEFAULT_RANK",
+    "MAX_SUGGESTED_REPS",
+    "TRADE_OFF",
+    "TRADE_OFF_KPIS",
+    "DiagnoseError",
+    "Plan",
+    "check_rank_by",
+    "count_wins",
+    "effects_frame",
+    "finish_diagnosis",
+    "head_to_head",
+    "plan_diagnosis",
+    "rank_levers",
+    "suggested_reps",
+    "summarise_diagnosis",
+]
+
+TRADE_OFF = 0.2  # the favoured lever "clearly" worsens a mission KPI when P(better) < this
+#: KPIs whose clear worsening the verdict names: the brief's three, and the revenue that cost of
+#: friction leaves out (a lever can cut friction by selling less).
+TRADE_OFF_KPIS = (*MISSION, "revenue")
+
+
+class DiagnoseError(ScenarioError):
+    """A user error in diagnose options (exit 2)."""
+
+
+def check_rank_by(name: str, where: str = "rank_by") -> str:
+    """The KPI to rank by, or an error naming the valid ones."""
+    if name in KPIS:
+        return name
+    close = difflib.get_close_matches(name, list(KPIS), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise DiagnoseError(f"{where}: '{name}' is not a KPI; {hint}choose one of {', '.join(KPIS)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Ranking (pure)
+# --------------------------------------------------------------------------------------------
+
+
+def _improvement(kpi: KPI, diff: float) -> float:
+    """A difference turned so that larger is better (NaN stays NaN)."""
+    return diff if kpi.better == "higher" else -diff
+
+
+def rank_levers(rows: Sequence[Mapping[str, Any]], kpi: str) -> list[dict[str, Any]]:
+    """Levers ordered by improvement of ``kpi`` in its good direction (undefined ones last).
+
+    Args:
+        rows: paired differences from "current", one per lever, each with ``lever`` and the
+            keys of :func:`simulation.analysis.compare.paired_difference`.
+
+    Returns:
+        The rows in rank order, each with ``rank``, ``improvement`` (the difference in the
+        KPI's good direction), ``certainty`` and ``direction`` (words of
+        :func:`simulation.analysis.compare.certainty`) added. Ties keep the input order.
+    """
+    k = KPIS[kpi]
+    scored = []
+    for i, row in enumerate(rows):
+        gain = _improvement(k, float(row["diff"]))
+        scored.append((math.isnan(gain), -gain if not math.isnan(gain) else 0.0, i, row))
+    scored.sort(key=lambda t: t[:3])
+    out = []
+    for rank, (_, _, _, row) in enumerate(scored, start=1):
+        words, direction = certainty(float(row["p_better"]))
+        out.append(
+            {
+                "rank": rank,
+                **dict(row),
+                "improvement": _improvement(k, float(row["diff"])),
+                "certainty": words,
+                "direction": direction,
+            }
+        )
+    return out
+
+
+def count_wins(values: Mapping[str, Sequence[float]], better: str) -> tuple[dict[str, int], int]:
+    """Replications each lever came out best in (ties count for each), and how many counted.
+
+    ``values[lever]`` lists a KPI by replication, every lever in the same replication order.
+    Replications where any lever's value is undefined (NaN) are not counted.
+    """
+    keys = list(values)
+    wins = dict.fromkeys(keys, 0)
+    if not keys:
+        return wins, 0
+    n = 0
+    for column in zip(*(values[k] for k in keys), strict=True):
+        vals = [float(v) for v in column]
+        if any(math.isnan(v) for v in vals):
+            continue
+        n += 1
+        best = max(vals) if better == "higher" else min(vals)
+        for key, v in zip(keys, vals, strict=True):
+            if v == best:
+                wins[key] += 1
+    return wins, n
+
+
+def suggested_reps(sd: float, gap: float, n: int) -> int | None:
+    """Replications that would likely separate a paired gap of ``gap`` with spread ``sd``.
+
+    The usual sample size of a paired comparison: 80% power for a two-sided 5% test, assuming
+    the gap seen is the true one; rounded up to ten. ``None`` when no count would do.
+    """
+    if not (math.isfinite(sd) and math.isfinite(gap)) or gap == 0 or sd == 0:
+        return None
+    need = math.ceil(((1.96 + 0.8416) * sd / abs(gap)) ** 2)
+    need = max(need, n + 10)
+    need = int(math.ceil(need / 10) * 10)
+    return need if need <= MAX_SUGGESTED_REPS else None
+
+
+def head_to_head(top: Sequence[float], other: Sequence[float], better: str) -> dict[str, Any]:
+    """Paired difference ``top - other`` on the same seeds, with P(top better) and the
+    replications that might separate them.
+
+    Returns:
+        ``{"n", "top_mean", "other_mean", "diff", "ci_low", "ci_high", "relative",
+        "p_better", "certainty", "direction", "suggested_reps"}``.
+    """
+    d = paired_difference(other, top, better)
+    pairs = [
+        (a, b) for a, b in zip(top, other, strict=True) if not (math.isnan(a) or math.isnan(b))
+    ]
+    sd = math.nan
+    if len(pairs) > 1:
+        diffs = [a - b for a, b in pairs]
+        mean = sum(diffs) / len(diffs)
+        sd = math.sqrt(sum((x - mean) ** 2 for x in diffs) / (len(diffs) - 1))
+    words, direction = certainty(d["p_better"])
+    return {
+        "n": d["n"],
+        "top_mean": d["mean"],
+        "other_mean": d["base_mean"],
+        **{k: d[k] for k in ("diff", "ci_low", "ci_high", "relative", "p_better")},
+        "certainty": words,
+        "direction": direction,
+        "suggested_reps": suggested_reps(sd, d["diff"], d["n"]),
+    }
+
+
+_DIFF_KEYS = ("n", "base_mean", "mean", "diff", "ci_low", "ci_high", "relative", "p_better")
+
+
+def _rank_every_kpi(
+    diffs: Sequence[Mapping[str, Any]], levers: Sequence[Lever]
+) -> dict[str, list[dict[str, Any]]]:
+    """The levers ranked on each KPI from their paired differences with "current"."""
+    by_key = {lever.key: lever for lever in levers}
+    rankings: dict[str, list[dict[str, Any]]] = {}
+    for kpi in KPIS:
+        rows = [
+            {
+                "lever": r["lever"],
+                "label": by_key[r["lever"]].label,
+                **{k: r[k] for k in _DIFF_KEYS},
+            }
+            for r in diffs
+            if r["kpi"] == kpi
+        ]
+        rankings[kpi] = rank_levers(rows, kpi)
+    return rankings
+
+
+def _runner_up(
+    ranked: Sequence[Mapping[str, Any]], rank_values: Mapping[str, Sequence[float]], better: str
+) -> dict[str, Any] | None:
+    """The second lever and its head-to-head with the first, or ``None`` when there is none."""
+    if len(ranked) < 2 or math.isnan(ranked[1]["diff"]):
+        return None
+    top, second = ranked[0], ranked[1]
+    return {
+        "lever": second["lever"],
+        "label": second["label"],
+        **head_to_head(rank_values[top["lever"]], rank_values[second["lever"]], better),
+    }
+
+
+def _trade_offs(
+    rankings: Mapping[str, Sequence[Mapping[str, Any]]], lever: str, rank_by: str
+) -> list[dict[str, Any]]:
+    """The trade-off KPIs (other than the ranking one) that ``lever`` clearly makes worse."""
+    trade_offs = []
+    for kpi in TRADE_OFF_KPIS:
+        if kpi == rank_by:
+            continue
+        row = next(r for r in rankings[kpi] if r["lever"] == lever)
+        p = row["p_better"]
+        if not math.isnan(p) and p < TRADE_OFF:
+            trade_offs.append(
+                {
+                    "kpi": kpi,
+                    "label": KPIS[kpi].label,
+                    **{k: row[k] for k in ("diff", "ci_low", "ci_high", "p_better")},
+                }
+            )
+    return trade_offs
+
+
+def summarise_diagnosis(
+    diffs: Sequence[Mapping[str, Any]],
+    rank_values: Mapping[str, Sequence[float]],
+    rank_by: str,
+    levers: Sequence[Lever],
+    current: Mapping[str, float],
+    header: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The diagnosis (JSON-able) from paired differences and the ranking KPI's runs.
+
+    Args:
+        diffs: one row per lever and KPI: ``lever``, ``kpi`` and the paired difference keys.
+        rank_values: ``rank_values[lever]`` is the ranking KPI by replication (same order);
+            ``rank_values["current"]``, when given, sizes the advice on replications.
+        levers: the levers run, in run order.
+        current: the mean of every KPI under the current set-up.
+        header: scenario, replications, seed, results folder, in-place levers and notes, put
+            first in the result.
+    """
+    check_rank_by(rank_by)
+    rankings = _rank_every_kpi(diffs, levers)
+    better = KPIS[rank_by].better
+    wins, n_wins = count_wins({lv.key: rank_values[lv.key] for lv in levers}, better)
+    ranked = rankings[rank_by]
+    top = ranked[0] if ranked and not math.isnan(ranked[0]["diff"]) else None
+    runner = None
+    trade_offs = []
+    top_more = None  # replications that might show whether the favoured lever helps at all
+    if top is not None and CURRENT in rank_values and top["direction"] == "no clear difference":
+        top_more = head_to_head(rank_values[top["lever"]], rank_values[CURRENT], better)[
+            "suggested_reps"
+        ]
+    if top is not None:
+        runner = _runner_up(ranked, rank_values, better)
+        trade_offs = _trade_offs(rankings, top["lever"], rank_by)
+    result: dict[str, Any] = dict(header or {})
+    result.update(
+        {
+            "rank_by": rank_by,
+            "rank_label": KPIS[rank_by].label,
+            "levers": [
+                {"lever": lv.key, "label": lv.label, "changes": dict(lv.changes)} for lv in levers
+            ],
+            "current": {k: float(v) for k, v in current.items()},
+            "rankings": rankings,
+            "wins": {"kpi": rank_by, "replications": n_wins, "by_lever": wins},
+            "top": dict(top) if top is not None else None,
+            "top_suggested_reps": top_more,
+            "runner_up": runner,
+            "trade_offs": trade_offs,
+        }
+    )
+    result.setdefault("already_in_place", [])
+    result.setdefault("notes", [])
+    result["verdict"] = verdict_text(result)
+    result["headline"] = headline_text(result)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What a diagnosis runs: the starting scenario, the levers to test, and the design."""
+
+    start: Scenario
+    source: str | None
+    levers: list[Lever]
+    already_in_place: list[Lever]
+    notes: list[str]
+    design: Design
+    out: Path
+    rollout_days: dict[str, int] = field(default_factory=dict)  # lever -> day it comes anyway
+
+
+def _partly_in_place_note(start: Scenario, lever: Lever) -> str | None:
+    """A note when some of the lever's changes already hold by deliberate choice.
+
+    A change whose value is merely the default does not count as held.
+    """
+    held = [
+        k
+        for k, v in lever.changes.items()
+        if same_value(get_dotted(start, k), v) and not same_value(get_dotted(DEFAULTS, k), v)
+    ]
+    if not held:
+        return None
+    moves = ", ".join(
+        f"{k} {format_value(get_dotted(start, k))} -> {format_value(v)}"
+        for k, v in lever.changes.items()
+        if k not in held
+    )
+    return (
+        f"{lever.label}: partly in place already ({', '.join(held)}); testing "
+        f"it changes only {moves}."
+    )
+
+
+@dataclass
+class _Choice:
+    """The levers a diagnosis tests, with their scenarios, and what it says about the rest."""
+
+    levers: list[Lever] = field(default_factory=list)  # to test, in playbook order
+    variants: list[Scenario] = field(default_factory=list)  # one per lever tested
+    skipped: list[Lever] = field(default_factory=list)  # already in place
+    notes: list[str] = field(default_factory=list)
+    rollouts: dict[str, int] = field(default_factory=dict)  # lever -> day it comes anyway
+
+
+def _choose_levers(start: Scenario) -> _Choice:
+    """Each playbook lever applied alone to ``start``, leaving out those in place or invalid."""
+    chosen = _Choice()
+    for lever in LEVERS:
+        chosen.notes += intervention_notes(start, lever)
+        if in_place(start, lever):
+            chosen.skipped.append(lever)
+            continue
+        note = _partly_in_place_note(start, lever)
+        if note is not None:
+            chosen.notes.append(note)
+        try:
+            chosen.variants.append(load_scenario(start, lever.changes))
+        except ScenarioError as exc:
+            chosen.notes.append(
+                f"{lever.label}: cannot be applied to this scenario, so not tested "
+                f"({' '.join(str(exc).split())})."
+            )
+            continue
+        chosen.levers.append(lever)
+        day = rollout_day(start, lever)
+        if day is not None:
+            chosen.rollouts[lever.key] = day
+    return chosen
+
+
+def _squads_dip_note(start: Scenario, levers: Sequence[Lever]) -> str | None:
+    """Warn that squads tested from day 0 skip the reorganisation dip a silo would pay."""
+    if not (any(lv.key == "squads" for lv in levers) and start.structure.kind == "silo"):
+        return None
+    reorg = [iv.day for iv in start.interventions
+             if any(k.startswith("structure.") for k in iv.set)]  # fmt: skip
+    note = (
+        f"{LEVER_BY_KEY['squads'].label}: in place from the first simulated day, so the "
+        f"{start.structure.transition_days}-day reorganisation dip is not counted"
+    )
+    if reorg:
+        return note + (
+            f", while the current set-up pays it when it reorganises on day {min(reorg)}; "
+            "this flatters squads."
+        )
+    return note + "; rolled out mid-year, squads would pay it first."
+
+
+def _diagnosis_design(
+    start: Scenario, chosen: _Choice, reps: int, seed: int, source: str | None
+) -> Design:
+    """The compare design of "current" and every chosen lever, named after the scenario."""
+    design = compare_design(
+        [start, *chosen.variants],
+        reps,
+        seed,
+        labels=[CURRENT, *(lv.key for lv in chosen.levers)],
+        sources={"scenario": source} if source else None,
+    )
+    design.name = slug(f"diagnose-{start.name}", 80)
+    design.config["diagnose"] = {
+        "scenario": start.name,
+        "levers": {lv.key: dict(lv.changes) for lv in chosen.levers},
+        "already_in_place": [lv.key for lv in chosen.skipped],
+    }
+    return design
+
+
+def plan_diagnosis(
+    scenario: str | Path | Scenario,
+    reps: int = 10,
+    seed: int = 1,
+    out: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Load the starting scenario, decide which levers to test and build the comparison design.
+
+    A lever already in place is left out; one the scenario cannot take (an invalid
+    combination) is left out with a note.
+
+    Raises:
+        ScenarioError: the scenario cannot be loaded, or no lever is left to test.
+    """
+    if reps < 1:
+        raise DiagnoseError(f"reps: must be at least 1, got {reps}")
+    if seed < 0:
+        raise DiagnoseError(f"seed: must be at least 0, got {seed}")
+    source = None if isinstance(scenario, Scenario) else str(Path(scenario).resolve())
+    start = load_scenario(scenario, overrides)
+    chosen = _choose_levers(start)
+    if not chosen.levers:
+        raise DiagnoseError(
+            f"scenario '{start.name}': every lever of the playbook is already in place (or "
+            "cannot be applied), so there is nothing to compare"
+        )
+    notes = chosen.notes
+    dip = _squads_dip_note(start, chosen.levers)
+    if dip is not None:
+        notes.append(dip)
+    for lever in chosen.skipped:
+        notes.insert(0, f"{lever.label}: already in place in '{start.name}', so not tested.")
+    design = _diagnosis_design(start, chosen, reps, seed, source)
+    folder = results_folder(out, design.name, 80)
+    return Plan(
+        start, source, chosen.levers, chosen.skipped, notes, design, folder, chosen.rollouts
+    )
+
+
+def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
+    """Read the finished results folder, rank the levers and save ``diagnosis.json``.
+
+    Also saves ``comparison.json`` (the folder's ordinary paired comparison), so the folder
+    reads like any compare folder.
+    """
+    check_rank_by(rank_by)
+    results = load_results(plan.out)
+    save_comparison(results)
+    frame = paired_differences(results, reference=0)
+    labels = results.manifest["config"]["labels"]
+    lever_of_point = dict(enumerate(labels))
+    rows = [
+        {**r, "lever": lever_of_point[int(r["point"])]} for r in frame.to_dict(orient="records")
+    ]
+    table = results.values(rank_by)
+    rank_values = {labels[p]: [float(v) for v in table[p].tolist()] for p in table.columns}
+    start = results.by_point.loc[0]  # the current set-up's means
+    current = {k: float(start[f"{k}_mean"]) for k in KPIS}
+    header = {
+        "scenario": plan.start.name,
+        "description": plan.start.description,
+        "source": plan.source,
+        "replications": results.replications,
+        "seed": results.seed,
+        "results": str(plan.out),
+        "already_in_place": [
+            {"lever": lv.key, "label": lv.label, "changes": dict(lv.changes)}
+            for lv in plan.already_in_place
+        ],
+        "notes": list(plan.notes),
+        "rollout_days": dict(plan.rollout_days),
+    }
+    d = summarise_diagnosis(rows, rank_values, rank_by, plan.levers, current, header)
+    write_json(plan.out / "diagnosis.json", d)
+    return d
+
+
+def effects_frame(diagnosis: Mapping[str, Any]) -> pd.DataFrame:
+    """Effects of every lever on every KPI (the tornado chart's data).
+
+    Columns ``lever, label, kpi, diff, ci_low, ci_high, p_better``; within a KPI, levers are in
+    rank order (the largest improvement first).
+    """
+    import pandas as pd
+
+    rows = [
+        {k: r[k] for k in ("lever", "label", "diff", "ci_low", "ci_high", "p_better")}
+        | {"kpi": kpi}
+        for kpi, ranked in diagnosis["rankings"].items()
+        for r in ranked
+    ]
+    columns = ["lever", "label", "kpi", "diff", "ci_low", "ci_high", "p_better"]
+    frame = pd.DataFrame(rows, columns=columns)
+    for c in ("diff", "ci_low", "ci_high", "p_better"):
+        frame[c] = frame[c].astype(float)
+    return frame

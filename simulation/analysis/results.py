@@ -1,0 +1,271 @@
+"""Reading a results folder back: what was run, its per-run values, summaries and daily series.
+
+A results folder is written by :mod:`simulation.batch.store` (``friction compare``, ``friction
+sweep`` and ``friction diagnose``). Reports, notebooks and the CLI read it through
+:func:`load_results`, which checks the folder is complete and says what is wrong when it is not."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulation.analysis.compare import compare_values, paired_difference
+from simulation.batch.design import WEIGHT_KEYS, SweepError, slug
+from simulation.batch.store import open_finished, read_checked, write_json
+from simulation.common.formats import as_float, format_value
+from simulation.model.metrics import KPIS
+from simulation.scenario.config import set_dotted
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "RESULTS",
+    "Results",
+    "ResultsError",
+    "comparison",
+    "describe_point",
+    "finish_comparison",
+    "load_results",
+    "mix_label",
+    "paired_differences",
+    "results_folder",
+    "save_comparison",
+]
+
+RESULTS = Path("results")  # default parent of results folders
+
+
+def results_folder(out: str | Path | None, name: str, max_len: int = 60) -> Path:
+    """``out`` when given, else the default folder of every command: ``results/<slug of name>``.
+
+    ``max_len`` bounds the folder name in bytes (see :func:`simulation.batch.design.slug`).
+    """
+    return Path(out) if out else RESULTS / slug(name, max_len)
+
+
+class ResultsError(ValueError):
+    """A results folder that cannot be read as asked (a user error: exit 2)."""
+
+
+def describe_point(values: dict[str, Any]) -> str:
+    """A design point in a few words: a bonus mix as 40/30/20/10, other levers as key=value."""
+    parts = []
+    if all(k in values for k in WEIGHT_KEYS):
+        parts.append(f"mix {mix_label(values)}")
+    parts += [
+        f"{k.rsplit('.', 1)[-1]}={format_value(v)}"
+        for k, v in values.items()
+        if k not in WEIGHT_KEYS
+    ]
+    return ", ".join(parts)
+
+
+def mix_label(values: dict[str, Any]) -> str:
+    """A bonus mix as people write it, individual/team/company/silo-buster in %: 40/30/20/10."""
+    return "/".join(f"{float(values[k]) * 100:.0f}" for k in WEIGHT_KEYS)
+
+
+@dataclass
+class Results:
+    """A finished results folder: its manifest and tables, with the design's labels."""
+
+    path: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame  # one row per run (run_id, point, replication, seed, axes, values)
+    points: pd.DataFrame  # one row per design point: <value>_mean/_ci_low/_ci_high, n, axes
+    checksums: dict[str, str] = field(default_factory=dict)  # the ledger's, of each table
+
+    @property
+    def kind(self) -> str:
+        """``"compare"`` (scenarios on the same seeds) or ``"sweep"`` (a design over levers)."""
+        return self.manifest["kind"]
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def axes(self) -> list[str]:
+        """Axis columns of the design (``["scenario"]`` for a comparison)."""
+        return list(self.manifest["design"]["columns"])
+
+    @property
+    def replications(self) -> int:
+        return int(self.manifest["design"]["replications"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.manifest["seeds"]["root_entropy"])
+
+    @property
+    def n_points(self) -> int:
+        return int(self.manifest["design"]["n_points"])
+
+    @property
+    def has_simplex(self) -> bool:
+        """True when the design varies the bonus mix (all four weights are axes)."""
+        return all(k in self.axes for k in WEIGHT_KEYS)
+
+    @property
+    def has_daily(self) -> bool:
+        return (self.path / "daily.parquet").is_file()
+
+    @cached_property
+    def daily(self) -> pd.DataFrame | None:
+        """Daily series of every run (``None`` when the sweep did not record them)."""
+        if not self.has_daily:
+            return None
+        try:
+            table = read_checked(self.path / "daily.parquet", self.checksums.get("daily.parquet"))
+        except SweepError as exc:
+            raise ResultsError(str(exc)) from None
+        return table.to_pandas()
+
+    @cached_property
+    def by_point(self) -> pd.DataFrame:
+        """``points`` indexed by design point."""
+        return self.points.set_index("point")
+
+    @cached_property
+    def labels(self) -> list[str]:
+        """One short label per design point, in point order."""
+        values = self.manifest["design"]["points"]
+        if self.kind == "compare":
+            return [str(v["scenario"]) for v in values]
+        return [describe_point(v) for v in values]
+
+    def point_values(self, point: int) -> dict[str, Any]:
+        """The axis values of a design point."""
+        return dict(self.manifest["design"]["points"][point])
+
+    def scenario_config(self, point: int) -> dict[str, Any]:
+        """The scenario a design point ran (as a plain dict): a compare's scenario, or a sweep's
+        base scenario with the point's values set."""
+        config = self.manifest["config"]
+        if self.kind == "compare":
+            return config["scenarios"][point]
+        data = json.loads(json.dumps(config["base_scenario"]))
+        for key, value in self.point_values(point).items():
+            set_dotted(data, key, value)
+        return data
+
+    def rollouts(self, point: int) -> list[tuple[int, str]]:
+        """Roll-out days of a design point (measured days): interventions and coaching start."""
+        s = self.scenario_config(point)
+        days = [(int(iv["day"]), str(iv.get("label") or "change")) for iv in s["interventions"]]
+        coaching = s["coaching"]
+        if coaching["program"] != "none" and coaching["start_day"] > 0:
+            days.append((int(coaching["start_day"]), f"coaching ({coaching['program']})"))
+        return sorted(days)
+
+    def values(self, name: str) -> pd.DataFrame:
+        """A value by point and replication: rows are replications, columns are points."""
+        return self.runs.pivot(index="replication", columns="point", values=name)
+
+
+def load_results(path: str | Path) -> Results:
+    """Open a finished results folder, once it is checked (see
+    :func:`simulation.batch.store.open_finished`: checksums, the manifest against its config hash
+    and its runs, and a run or two run again from the manifest).
+
+    Raises:
+        ResultsError: the folder is missing, is not a results folder, is not finished, or a
+            file in it was changed since friction wrote it.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ResultsError(f"results folder '{path}' not found (give the folder a compare or sweep "
+                           "wrote, e.g. results/demo)")  # fmt: skip
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise ResultsError(
+            f"'{path}' is not a results folder: it has no manifest.json (results folders are "
+            "written by friction compare, sweep or diagnose)"
+        )
+    try:
+        manifest, runs, points, checksums = open_finished(path)
+    except SweepError as exc:
+        raise ResultsError(str(exc)) from None
+    return Results(path=path, manifest=manifest, runs=runs.to_pandas(), points=points.to_pandas(),
+                   checksums=checksums)  # fmt: skip
+
+
+def comparison(results: Results) -> dict[str, Any]:
+    """Paired comparison of a compare folder against its first scenario (see
+    :func:`simulation.analysis.compare.compare_values`); every replication of every scenario is
+    needed."""
+    if results.kind != "compare":
+        raise ResultsError(f"{results.path}: a paired comparison needs a compare folder, "
+                           f"this one holds a {results.kind}")  # fmt: skip
+    labels = results.manifest["config"]["labels"]
+    kpis = list(KPIS)
+    runs = results.runs
+    reps = sorted(runs["replication"].unique().tolist())
+    values: dict[str, dict[str, list[float]]] = {}
+    for label in labels:
+        rows = runs[runs["scenario"] == label].set_index("replication")
+        missing = [i for i in reps if i not in rows.index]
+        if missing:
+            raise ResultsError(
+                f"{results.path}: scenario '{label}' has no result for replication(s) {missing} "
+                "(failed runs); a paired comparison needs every replication of every scenario"
+            )
+        values[label] = {k: [as_float(rows.at[i, k]) for i in reps] for k in kpis}
+    seeds = runs.drop_duplicates("replication").sort_values("replication")["seed"].tolist()
+    result = compare_values(values, labels, kpis, [int(s) for s in seeds])
+    result["seed"] = results.seed
+    result["results"] = str(results.path)
+    return result
+
+
+def paired_differences(
+    results: Results,
+    reference: int = 0,
+    points: list[int] | None = None,
+    kpis: list[str] | None = None,
+) -> pd.DataFrame:
+    """Paired differences of design points from a reference point, one row per point and KPI.
+
+    Replication ``r`` of every point ran on the same seed (common random numbers), so each
+    point is compared with the reference replication by replication (see
+    :func:`simulation.analysis.compare.paired_difference`).
+
+    Returns:
+        Columns ``point, label, kpi, n, base_mean, mean, diff, ci_low, ci_high, relative,
+        p_better``; the reference itself is left out.
+
+    Raises:
+        ResultsError: the runs do not share seeds across points, so pairing is meaningless.
+    """
+    import pandas as pd
+
+    if not results.manifest["seeds"].get("common_random_numbers", True):
+        raise ResultsError(f"{results.path}: the design points do not share seeds "
+                           "(common_random_numbers: false), so they cannot be paired")  # fmt: skip
+    kpis = list(kpis or KPIS)
+    points = [p for p in (points if points is not None else range(results.n_points))
+              if p != reference]  # fmt: skip
+    rows = []
+    for name in kpis:
+        table = results.values(name)
+        base = table[reference]
+        for p in points:
+            d = paired_difference(base.to_numpy(), table[p].to_numpy(), KPIS[name].better)
+            rows.append({"point": p, "label": results.labels[p], "kpi": name, **d})
+    return pd.DataFrame(rows)
+
+
+def finish_comparison(folder: Path) -> dict[str, Any]:
+    """Compute a finished compare folder's paired comparison and save ``comparison.json``."""
+    return save_comparison(load_results(folder))
+
+
+def save_comparison(results: Results) -> dict[str, Any]:
+    """The paired comparison of an open compare folder, saved as its ``comparison.json``."""
+    result = comparison(results)
+    write_json(results.path / "comparison.json", result)
+    return result

@@ -1,0 +1,1 @@
+"""Helpers every layer may use: number and value formats, control characters in text."""

@@ -1,0 +1,1 @@
+"""The model: FrictionModel, its agents, the deal book, one module per mechanism, KPIs."""

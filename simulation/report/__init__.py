@@ -1,0 +1,1 @@
+"""The board pack: charts (figures only) and the pack (HTML, deck, PNG/SVG, index)."""

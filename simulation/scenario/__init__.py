@@ -1,0 +1,1 @@
+"""Scenarios: the schema, the YAML loader (extends, --set, input caps), the levers."""
