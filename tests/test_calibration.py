@@ -1,6 +1,6 @@
-"""The default baseline hits MODEL.md's calibration bands.
+"""The default baseline hits the design brief's calibration bands.
 
-Bands (MODEL.md "Calibration targets"): churn at handover 10-20% of closed-won customers,
+Bands (design brief "Calibration targets"): churn at handover 10-20% of closed-won customers,
 productivity loss 15-35% of paid hours, win rate 35-55% of decided opportunities, and a churn
 hazard that is front-loaded (highest in the first weeks after close). The fast tests check the
 mean of a few seeds; the slow ones require the 95% confidence interval of the mean over 30 seeds
@@ -51,7 +51,7 @@ def test_baseline_mean_in_band(fast_runs: list[FrictionModel], kpi: str) -> None
     values = np.array([m.kpis[kpi] for m in fast_runs])
     mean = values.mean()
     assert lo <= mean <= hi, (
-        f"baseline {kpi}: mean over {len(values)} seeds should lie in the MODEL.md band "
+        f"baseline {kpi}: mean over {len(values)} seeds should lie in the design brief's band "
         f"[{lo:.2f}, {hi:.2f}], got {mean:.3f} (seeds range {values.min():.3f}..{values.max():.3f})"
     )
 

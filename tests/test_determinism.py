@@ -1,6 +1,6 @@
 """Same seed, same result; named streams give common random numbers across scenarios.
 
-MODEL.md "Sanity checks": same seed, same result whatever the number of worker processes;
+design brief "Sanity checks": same seed, same result whatever the number of worker processes;
 scenarios compared on common random numbers (each stochastic process its own named stream), so
 an A-vs-B difference is not seed noise. The model must not touch global random state.
 """

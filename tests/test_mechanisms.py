@@ -1,4 +1,4 @@
-"""Each mechanism of MODEL.md moves its outcome in the direction theory predicts.
+"""Each mechanism of the design brief moves its outcome in the direction theory predicts.
 
 Every test compares two scenarios on common random numbers: the same seeds, paired differences
 averaged over several seeds, short horizons where the mechanism shows within weeks. Each

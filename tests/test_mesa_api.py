@@ -1,6 +1,6 @@
 """FrictionModel is a plain Mesa 3.5 model: agents, AgentSets, run_for, running, batch_run.
 
-MODEL.md "Time and entities": SalesRep and OpsStaff are Mesa ``Agent`` subclasses created with
+design brief "Time and entities": SalesRep and OpsStaff are Mesa ``Agent`` subclasses created with
 ``create_agents`` and activated through ``AgentSet``s, no removed Mesa 2 schedulers; the model
 works with Mesa's own tooling (``batch_run``) unmodified.
 """

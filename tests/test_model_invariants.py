@@ -1,6 +1,6 @@
 """Conservation laws and state bounds of FrictionModel, checked at every simulated day.
 
-MODEL.md "Sanity checks": every lead is in exactly one stage, hours per person per day sum to
+design brief "Sanity checks": every lead is in exactly one stage, hours per person per day sum to
 the paid day, bonus paid equals the sum of payouts. Hypothesis draws random valid scenarios
 (structure kind and size, bonus weights on the simplex, every switchable lever, small orgs and
 short horizons) and the model is stepped by hand so each law is checked after every step.

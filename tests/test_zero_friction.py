@@ -1,4 +1,4 @@
-"""The zero-friction world must reduce to textbook behaviour (MODEL.md "Sanity checks").
+"""The zero-friction world must reduce to textbook behaviour (design brief "Sanity checks").
 
 Perfect information, no messages, no overpromising, no coordination cost: productivity loss is
 about 0, churn at handover is the base hazard alone, and ops is a first-come-first-served queue

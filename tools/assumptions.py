@@ -67,7 +67,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Calibration:
-    """A default tuned by hand so the baseline lands in MODEL.md's bands."""
+    """A default tuned by hand so the baseline lands in the design brief's bands."""
 
     key: str
     skeleton: str  # default in the schema skeleton (commit aa86d08), "new" if the key was added
@@ -164,7 +164,7 @@ def _module_constants() -> tuple[Constant, ...]:
             "hours.HOURS_PER_DAY",
             "simulation/model/hours.py",
             _g(hours.HOURS_PER_DAY),
-            "Paid hours per person per working day; one step is one working day (MODEL.md).",
+            "Paid hours per person per working day; one step is one working day (design brief).",
         ),
         Constant(
             "hours.DAYS_PER_YEAR",
@@ -220,13 +220,13 @@ def _module_constants() -> tuple[Constant, ...]:
             "simulation/scenario/config.py",
             authority,
             "Share of exceptions settled in the team when structure.decision_authority is empty "
-            "(MODEL.md: pod limited, squad moderate, tribe high).",
+            "(design brief: pod limited, squad moderate, tribe high).",
         ),
         Constant(
             "config.TEAM_SIZE_RANGE",
             "simulation/scenario/config.py",
             sizes,
-            "Allowed structure.team_size per kind (MODEL.md: pod 3-5, squad 6-10, tribe 10-15; "
+            "Allowed structure.team_size per kind (design brief: pod 3-5, squad 6-10, tribe 10-15; "
             "silo: span of control).",
         ),
         Constant(
@@ -261,7 +261,7 @@ def _module_constants() -> tuple[Constant, ...]:
             "simulation/model/coaching.py",
             offsets,
             "Days after coaching.start_day with a session: micro_4wk is weekly (5 working days "
-            "apart), a workshop is one day (MODEL.md).",
+            "apart), a workshop is one day (design brief).",
         ),
     )
 
@@ -378,8 +378,8 @@ INLINE_CONSTANTS: tuple[Constant, ...] = (
         "weekly review",
         "simulation/model/model.py",
         "every 5 days",
-        "People revise their time allocation and promise once per working week (MODEL.md: effects "
-        "over weeks).",
+        "People revise their time allocation and promise once per working week (design brief: "
+        "effects over weeks).",
         "sim_day % 5 == 0",
     ),
     Constant(
@@ -497,7 +497,7 @@ def render_assumptions() -> str:
         " keys (levers) come first, one table per section of a scenario file, straight from the"
         " schema in `simulation/scenario/config.py` (the same data as `friction levers`). Then the"
         " constants a scenario cannot change, and which defaults were calibrated against the"
-        " bands in MODEL.md.",
+        " bands in design brief.",
         "",
         "How to read the *source* column: a citation is where the value or its range comes"
         " from; *brief* is the product brief; *assumption* is a modelling choice with no data"
@@ -587,8 +587,9 @@ def render_assumptions() -> str:
         "",
         "## Calibration",
         "",
-        "MODEL.md sets starting bands for the default baseline (siloed, 100% individual pay,"
-        " chat-first, no gate); they come from surveys and the brief, not from one firm's data:",
+        "The design brief sets starting bands for the default baseline (siloed, 100% individual"
+        " pay, chat-first, no gate); they come from surveys and the brief, not from one firm's"
+        " data:",
         "",
         "- churn at handover 10-20% of closed-won customers (the brief quotes about 15%);",
         "- productivity loss 15-35% of paid hours;",

@@ -6,7 +6,7 @@
 The bracket holds the base hazard and the frictions: waiting with no progress, disappointment
 from an oversold promise, and repeating oneself to ops because the package was thin. The last
 factor front-loads all of it: a customer is most fragile in the first weeks after signing, when
-commitment is lowest (MODEL.md: churn hazard highest in the first weeks). A customer churns when
+commitment is lowest (design brief: churn hazard highest in the first weeks). A customer churns when
 the cumulative hazard passes its own patience (an Exp(1) draw made when the lead was created), so
 two scenarios run on the same seed face the same customers.
 """

@@ -53,7 +53,7 @@ def _is_number(annotation: Any) -> bool:
 FIXED_AT_START = ("org", "horizon_days", "warmup_days", "name", "description")
 
 #: Allowed team sizes per structure kind (inclusive). Silo team size is the size of a functional
-#: team under one manager; the others are cross-functional units (MODEL.md: pod 3-5, squad 6-10,
+#: team under one manager; the others are cross-functional units (design brief: pod 3-5, squad 6-10,
 #: tribe 10-15).
 TEAM_SIZE_RANGE: dict[str, tuple[int, int]] = {
     "silo": (3, 20),
@@ -63,7 +63,7 @@ TEAM_SIZE_RANGE: dict[str, tuple[int, int]] = {
 }
 
 #: Default decision authority per kind: probability that an exception is settled inside the team
-#: instead of escalating to a manager (MODEL.md: pod limited, squad moderate, tribe high).
+#: instead of escalating to a manager (design brief: pod limited, squad moderate, tribe high).
 DEFAULT_AUTHORITY: dict[str, float] = {"silo": 0.2, "pod": 0.4, "squad": 0.6, "tribe": 0.8}
 
 
@@ -195,7 +195,7 @@ class Structure(Section):
     team_size: Int = P(
         8,
         "people",
-        "span of control 6-10; MODEL.md ranges",
+        "span of control 6-10; design brief ranges",
         "People per team; checked against the kind's range (silo 3-20, pod 3-5, squad 6-10, tribe 10-15).",
         ge=2,
         le=50,
@@ -203,7 +203,7 @@ class Structure(Section):
     decision_authority: OptionalFloat = P(
         None,
         "probability",
-        "MODEL.md: pod limited, squad moderate, tribe high",
+        "design brief: pod limited, squad moderate, tribe high",
         "Share of exceptions settled inside the team; empty = the kind's default (silo 0.2, pod 0.4, squad 0.6, tribe 0.8).",
         ge=0,
         le=1,
@@ -331,7 +331,7 @@ class Incentives(Section):
     rep_measure: Literal["bookings", "activation"] = P(
         "bookings",
         "-",
-        "brief: reps are paid on closed deals today; MODEL.md: owner accountable for activation",
+        "brief: reps are paid on closed deals today; design brief: owner accountable for activation",
         "What a rep's individual KPI counts: closed-won value (bookings) or value of customers activated (activation).",
     )
     bonus_pool: Float = P(
@@ -779,7 +779,7 @@ class Market(Section):
     win_base: Float = P(
         0.45,
         "probability",
-        "MODEL.md band 35-55%",
+        "design brief band 35-55%",
         "Win probability of an opportunity worked on time with an honest promise.",
         gt=0,
         lt=1,
@@ -830,7 +830,7 @@ class Market(Section):
     churn_early_multiplier: Float = P(
         3.0,
         "x",
-        "MODEL.md: hazard front-loaded; calibrated",
+        "design brief: hazard front-loaded; calibrated",
         "Extra fragility right after close: every hazard term is multiplied by 1 + this, decaying with churn_early_days.",
         ge=0,
         le=100,
@@ -1066,7 +1066,7 @@ class Scenario(Section):
     horizon_days: Int = P(
         250,
         "working days",
-        "MODEL.md: one working year",
+        "design brief: one working year",
         "Days measured after the warm-up.",
         ge=20,
         le=2500,
