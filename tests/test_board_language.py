@@ -74,7 +74,7 @@ def compare_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             ("today_tiny.yaml", TODAY),
             ("blended_tiny.yaml", BLENDED),
             ("phased_rollout.yaml", PHASED),
-        )  # fmt: skip
+        )
     ]
     results = root / "board_results"
     compare(files, reps=3, seed=5, out=results)
