@@ -263,8 +263,8 @@ def test_every_abbreviation_is_spelled_out(pack_name: str, request: pytest.Fixtu
 # Labels and currency
 # --------------------------------------------------------------------------------------------
 
-EUR_TODAY = TODAY + "label: Today's plan\nreport: {currency: EUR}\n"
-EUR_BLENDED = BLENDED + "label: Blended bonus 40/30/20/10\n"
+EUR_TODAY = TODAY + "    label: Today's plan\n    report: {currency: EUR}\n"
+EUR_BLENDED = BLENDED + "    label: Blended bonus 40/30/20/10\n"
 
 
 @pytest.fixture(scope="module")
@@ -337,7 +337,7 @@ def test_a_sweep_over_currencies_is_refused(tmp_path: Path, capsys: pytest.Captu
 def test_a_currency_is_a_three_letter_code(
     bad: str, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    path = _write(tmp_path, "s.yaml", TODAY + f"report: {{currency: '{bad}'}}\n")
+    path = _write(tmp_path, "s.yaml", TODAY + f"    report: {{currency: '{bad}'}}\n")
     code = main(["validate", str(path)])
     err = capsys.readouterr().err
     assert code == 2 and "report.currency" in err and "ISO 4217" in err

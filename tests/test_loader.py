@@ -87,7 +87,9 @@ def test_empty_file_is_refused_with_a_hint(write_yaml):
 
 def test_empty_mapping_means_all_defaults(write_yaml):
     s = load_scenario(write_yaml("defaults.yaml", "{}\n"))
-    assert s.model_dump(exclude={"name"}) == Scenario().model_dump(exclude={"name"})
+    assert s.model_dump(exclude={"name", "label"}) == Scenario().model_dump(
+        exclude={"name", "label"}
+    )
 
 
 def test_missing_file_names_the_path(tmp_path):

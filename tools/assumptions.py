@@ -62,6 +62,15 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "Behaviour",
         "How people choose where their hours go, their norms, skills and learning.",
     ),
+    "report": (
+        "Report",
+        "How results are shown; nothing here changes what the model computes. Every money"
+        " input and result is in `report.currency`. Its default, USD, is the currency the"
+        " salary defaults are in: 85,000 for an account executive and 70,000 for an"
+        " implementation specialist are typical United States base salaries of the roles (and"
+        " the 40,000 deal value a United States mid-market contract). Set it to the currency"
+        " of your own figures; plans compared or swept together must share it.",
+    ),
 }
 
 
@@ -523,6 +532,7 @@ def render_assumptions() -> str:
             rows.append(
                 [
                     f"`{r['key']}`",
+                    r["name"],
                     format_value(r["default"]),
                     r["unit"],
                     r["range"],
@@ -533,7 +543,7 @@ def render_assumptions() -> str:
         if not rows:
             continue
         out += [f"### {title}", "", blurb, ""]
-        out += _table(("key", "default", "unit", "range", "meaning", "source"), rows)
+        out += _table(("key", "name", "default", "unit", "range", "meaning", "source"), rows)
         out.append("")
     unplaced = sorted({_section_of(r["key"]) for r in table} - set(SECTIONS))
     if unplaced:  # a new schema section must get a title here, not silently vanish

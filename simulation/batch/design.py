@@ -72,6 +72,7 @@ __all__ = [
     "SweepError",
     "SweepSpec",
     "build_design",
+    "check_one_currency",
     "count_points",
     "design_from_config",
     "design_point",
@@ -84,6 +85,7 @@ __all__ = [
 WEIGHTS = "incentives.weights"
 WEIGHT_PARTS = ("individual", "team", "company", "silo_buster")
 WEIGHT_KEYS = tuple(f"{WEIGHTS}.{p}" for p in WEIGHT_PARTS)
+CURRENCY_KEY = "report.currency"  # one currency per comparison or sweep
 MAX_RUNS = 1_000_000  # default run limit: a design this big is almost certainly a typo
 DESIGN_SAMPLER_TAG = 0x5EED  # spawn key of the sampler's stream, apart from every run's seeds
 
@@ -500,6 +502,15 @@ def sweep_axes(
         for label, axis in spec.axes.items()
     ]
     keys_by_axis = [list(dict.fromkeys(k for s in a for k in s)) for a in per_axis]
+    for label, axis in zip(spec.axes, per_axis, strict=True):
+        codes = {str(s[CURRENCY_KEY]).upper(): str(s[CURRENCY_KEY]) for s in axis
+                 if CURRENCY_KEY in s}  # fmt: skip
+        if len(codes) > 1:
+            raise SweepError(
+                f"axes.{excerpt(label)}: {CURRENCY_KEY} takes {len(codes)} values "
+                f"({', '.join(excerpt(c, 12) for c in codes.values())}); the points of a sweep "
+                "are compared with each other, so they must share one currency"
+            )
     seen: dict[str, str] = {}
     for label, keys in zip(spec.axes, keys_by_axis, strict=True):
         for k in keys:
@@ -612,6 +623,20 @@ def load_sweep(
         raise SweepError(f"{path}: {exc}") from None
 
 
+def check_one_currency(currencies: Mapping[str, str]) -> None:
+    """Plans compared with each other must state money in one currency.
+
+    Raises:
+        SweepError: naming ``report.currency`` and what each plan has.
+    """
+    if len({c.upper() for c in currencies.values()}) > 1:
+        each = ", ".join(f"{excerpt(n, 40)} {c}" for n, c in currencies.items())
+        raise SweepError(
+            f"report.currency: the plans are in different currencies ({each}); plans compared "
+            "with each other must share one currency, so set report.currency alike in each"
+        )
+
+
 def compare_design(
     scenarios: list[Scenario],
     replications: int,
@@ -620,6 +645,7 @@ def compare_design(
     sources: dict[str, str] | None = None,
 ) -> Design:
     """A comparison as a design: one point per scenario, all on the same seeds, daily series on."""
+    named = labels is None
     labels = labels or [s.name for s in scenarios]
     # names that differ only in spaces read the same in every table and slide
     if len({" ".join(label.split()) for label in labels}) != len(labels):
@@ -627,6 +653,14 @@ def compare_design(
             f"scenarios: the names must differ to tell the results apart, got {', '.join(labels)}; "
             "give each scenario file its own name: key"
         )
+    shown = [" ".join(s.label.split()).casefold() for s in scenarios]
+    if named and len(set(shown)) != len(shown):
+        raise SweepError(
+            f"scenarios: the labels must differ to tell the plans apart on charts and slides, "
+            f"got {', '.join(excerpt(s.label, 40) for s in scenarios)}; give each scenario file "
+            "its own label: key"
+        )
+    check_one_currency({s.name: s.report.currency for s in scenarios})
     points = [
         Point(index=i, values={"scenario": label}, scenario=s)
         for i, (label, s) in enumerate(zip(labels, scenarios, strict=True))

@@ -11,6 +11,7 @@ This module does no I/O: reading YAML, ``extends:`` and ``--set`` live in ``simu
 from __future__ import annotations
 
 import math
+import re
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -50,7 +51,7 @@ def _is_number(annotation: Any) -> bool:
 
 
 #: Keys an intervention may not change: they size the run itself.
-FIXED_AT_START = ("org", "horizon_days", "warmup_days", "name", "description")
+FIXED_AT_START = ("org", "horizon_days", "warmup_days", "name", "label", "description", "report")
 
 #: Allowed team sizes per structure kind (inclusive). Silo team size is the size of a functional
 #: team under one manager; the others are cross-functional units (design brief: pod 3-5, squad 6-10,
@@ -1031,6 +1032,33 @@ class Behaviour(Section):
     )
 
 
+#: The ISO 4217 code of every money figure when a scenario names none. The salary defaults
+#: (85,000 a rep, 70,000 an ops person) are typical United States base salaries of the roles.
+DEFAULT_CURRENCY = "USD"
+
+
+class ReportSettings(Section):
+    """How results are shown; nothing here changes what the model computes."""
+
+    currency: str = P(
+        DEFAULT_CURRENCY,
+        "ISO 4217 code",
+        "assumption: the salary and deal-value defaults are United States figures",
+        "Currency of every money input and result (salaries, deal value, bonus, revenue): "
+        "shown on every money figure; plans compared or swept together must share it.",
+    )
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _iso_code(cls, v: Any) -> str:
+        if isinstance(v, str) and len(v) == 3 and v.isascii() and v.isalpha():
+            return v.upper()
+        raise ValueError(
+            f"must be a three-letter ISO 4217 currency code such as EUR, GBP or USD, got "
+            f"{excerpt(v)}"
+        )
+
+
 class Intervention(Section):
     day: Int = Field(
         ...,
@@ -1060,6 +1088,12 @@ class Scenario(Section):
     """A complete, validated scenario. Build through ``simulation.scenario.loader`` from YAML."""
 
     name: str = Field("scenario", max_length=120, description="Scenario name used in outputs.")
+    label: str = Field(
+        "",
+        max_length=80,
+        description="Short plain-words name a board reads on charts, tables and slides "
+        "(default: the name in plain words).",
+    )
     description: str = Field(
         "", max_length=5000, description="What this scenario represents (line breaks allowed)."
     )
@@ -1088,12 +1122,27 @@ class Scenario(Section):
     coaching: Coaching = Field(default_factory=Coaching)
     market: Market = Field(default_factory=Market)
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     interventions: list[Intervention] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_from_name(cls, data: Any) -> Any:
+        """A scenario without a label is labelled with its name in plain words."""
+        if isinstance(data, dict) and not str(data.get("label") or "").strip():
+            name = data.get("name", cls.model_fields["name"].default)
+            data = {**data, "label": plain_label(name) if isinstance(name, str) else ""}
+        return data
 
     @field_validator("name")
     @classmethod
     def _printable_name(cls, v: str) -> str:
         return refuse_controls(v)
+
+    @field_validator("label")
+    @classmethod
+    def _printable_label(cls, v: str) -> str:
+        return refuse_controls(v).strip()
 
     @field_validator("description")
     @classmethod
@@ -1156,10 +1205,21 @@ def describe_errors(
     thousand typos still gives a short message.
     """
     errors = exc.errors()
-    lines = [_describe_error(err, root, prefix) for err in errors[:limit]]
+    lines = []
+    listed: set[str] = set()  # the valid keys of a level are listed once per message
+    for err in errors[:limit]:
+        line = _describe_error(err, root, prefix)
+        head, sep, valid = line.partition(_VALID_HERE)
+        if sep and valid in listed:
+            line = head + "unknown key (valid keys as listed earlier)"
+        listed.add(valid)
+        lines.append(line)
     if len(errors) > limit:
         lines.append(f"and {len(errors) - limit} more problem(s)")
     return lines
+
+
+_VALID_HERE = "unknown key; valid keys here: "
 
 
 def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
@@ -1189,7 +1249,7 @@ def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
             elif part == "interventions":
                 parent = Intervention
         valid = ", ".join(parent.model_fields)
-        msg = f"unknown key; valid keys here: {valid}"
+        msg = f"{_VALID_HERE}{valid}"
     elif err["type"] in ("missing",):
         msg = "required key is missing"
     return f"{path or (root or Scenario).__name__.lower()}: {msg}"
@@ -1222,7 +1282,7 @@ def lever_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]
     """All settable dotted keys (leaves), in schema order."""
     keys: list[str] = []
     for name, field in model.model_fields.items():
-        if name in {"interventions", "name", "description"} and model is Scenario:
+        if name in {"interventions", "name", "label", "description"} and model is Scenario:
             continue
         ann = field.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -1232,8 +1292,163 @@ def lever_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]
     return keys
 
 
+def plain_label(name: str) -> str:
+    """A scenario name in plain words, the default label: ``blended_40_30_20_10`` reads
+    ``Blended 40/30/20/10``, ``zero_friction`` reads ``Zero friction``."""
+    words: list[str] = []
+    for word in re.split(r"[_\-\s]+", name):
+        if words and word.isdigit() and re.fullmatch(r"\d+(/\d+)*", words[-1]):
+            words[-1] += "/" + word  # a run of numbers is a ratio, as a bonus mix is written
+        elif word:
+            words.append(word)
+    text = " ".join(words)[:80].rstrip() or name.strip()[:80]
+    return text[:1].upper() + text[1:]
+
+
+#: A short human name of every key, for tables and plain-words labels (the description says
+#: what it does; a key without an entry here is named by the first clause of its description).
+NAMES: dict[str, str] = {
+    "horizon_days": "Measured period",
+    "warmup_days": "Warm-up period",
+    "org.sales_reps": "Sales reps",
+    "org.ops_staff": "Operations staff",
+    "org.rep_salary": "Rep base salary",
+    "org.ops_salary": "Operations base salary",
+    "org.loaded_cost_factor": "Employer on-cost factor",
+    "structure.kind": "Team structure",
+    "structure.team_size": "Team size",
+    "structure.decision_authority": "Decisions settled inside the team",
+    "structure.escalation_days": "Delay of an escalated decision",
+    "structure.escalations_per_day": "Escalations managers settle a day",
+    "structure.coordination_minutes_per_link": "Coordination time per team link",
+    "structure.context_build_days": "Time to build shared context",
+    "structure.context_max_reduction": "Asymmetry shared context removes",
+    "structure.transition_days": "Reorganisation dip length",
+    "structure.transition_hours": "Reorganisation extra hours",
+    "incentives.weights.individual": "Bonus weight: individual results",
+    "incentives.weights.team": "Bonus weight: team results",
+    "incentives.weights.company": "Bonus weight: company results",
+    "incentives.weights.silo_buster": "Bonus weight: silo-buster award",
+    "incentives.rep_measure": "What a rep's own results count",
+    "incentives.bonus_pool": "Bonus at target",
+    "incentives.silo_buster_noise": "Silo-buster judging noise",
+    "incentives.silo_buster_winners": "Silo-buster award winners",
+    "incentives.payout_cap": "Payout cap",
+    "incentives.payout_period_days": "Time between payouts",
+    "handover.mvh": "Minimum Viable Handoff gate",
+    "handover.mvh_threshold": "Gate completeness threshold",
+    "handover.compliance": "Gate compliance",
+    "handover.red_flag": "Red flags at intake",
+    "handover.auto_trigger": "Automatic handover trigger",
+    "handover.owner": "Named handoff owner",
+    "handover.manual_trigger_days": "Delay of a manual handover",
+    "handover.gate_minutes": "Time to fill in the gate checklist",
+    "handover.return_days": "Delay of a returned package",
+    "handover.fix_factor": "Effort to fix a returned package",
+    "handover.red_flag_detection": "Chance of spotting a gap at intake",
+    "handover.review_minutes": "Intake review time",
+    "handover.owner_hours_per_week": "Owner follow-up time",
+    "handover.owner_answer_speedup": "Answer delay an owner removes",
+    "handover.owner_contact_effect": "Churn an owner's contact prevents",
+    "comms.strategy": "Channel strategy",
+    "comms.chatter_per_day": "Chat messages a day",
+    "comms.handling_minutes": "Time to handle a message",
+    "comms.resumption_minutes": "Time to resume after an interruption",
+    "comms.deep_work_share": "Share of time in deep work",
+    "comms.urgent_share": "Share of urgent messages",
+    "comms.sla_answer_days": "Agreed answer time of batched channels",
+    "comms.batch_handling_factor": "Handling time of a batched message",
+    "comms.stress_rework": "Rework from interruptions",
+    "comms.status_request_rate": "Status requests per waiting customer",
+    "info.asymmetry": "Information gap between Sales and Ops",
+    "info.glossary": "Shared glossary",
+    "info.glossary_effect": "Misunderstanding the glossary prevents",
+    "info.eli5": "Plain-language answers",
+    "info.eli5_effect": "Misunderstanding plain answers prevent",
+    "info.eli5_minutes": "Extra time for a plain-language answer",
+    "info.translation_champions": "Translation champions",
+    "info.champion_hours_per_day": "Champion hours a day",
+    "info.champion_minutes": "Champion time per question",
+    "info.champion_effect": "Misunderstanding a champion prevents",
+    "info.decision_archive": "Decision archive",
+    "info.archive_search_cut": "Search time the archive saves",
+    "info.upkeep_minutes": "Upkeep of information tools",
+    "info.search_hours": "Search time a day",
+    "info.questions_per_gap": "Questions about an empty package",
+    "info.misunderstanding_rework": "Rework from misunderstanding",
+    "info.search_hours_per_gap": "Search hours for an empty package",
+    "coaching.program": "Coaching programme",
+    "coaching.start_day": "Coaching start day",
+    "coaching.hours": "Coaching hours per person",
+    "coaching.gain": "Largest coaching gain",
+    "coaching.massed_retention": "Effect of a one-day workshop",
+    "coaching.decay_half_life_days": "Half-life of coaching gains",
+    "coaching.practice_protection": "Decay that practice prevents",
+    "coaching.postmortems": "Blame-free post-mortems",
+    "coaching.postmortem_hours": "Hours per post-mortem",
+    "coaching.postmortem_gain": "Skill gained per post-mortem",
+    "market.leads_per_rep_day": "Leads per rep a day",
+    "market.deal_value": "Annual contract value of a deal",
+    "market.deal_value_cv": "Spread of deal values",
+    "market.selling_hours": "Selling hours per deal",
+    "market.work_cv": "Spread of work per deal",
+    "market.win_base": "Base win rate",
+    "market.stale_hazard": "Daily chance a waiting deal goes stale",
+    "market.overpromise_win_lift": "Win lift from overselling",
+    "market.implementation_hours": "Implementation hours per deal",
+    "market.max_selling_hours_per_deal_day": "Most selling hours per deal a day",
+    "market.max_hours_per_deal_day": "Most implementation hours per deal a day",
+    "market.churn_base_hazard": "Base daily churn risk",
+    "market.churn_early_multiplier": "Extra churn risk right after close",
+    "market.churn_early_days": "Duration of early churn risk",
+    "market.churn_wait_hazard": "Churn risk while waiting",
+    "market.churn_gap_hazard": "Churn risk of an oversold customer",
+    "market.churn_info_hazard": "Churn risk of an empty package",
+    "market.promise_rework": "Rework on an oversold deal",
+    "market.exceptions_per_deal": "Exceptions per deal",
+    "behaviour.choice_rule": "How people split their day",
+    "behaviour.effort_elasticity": "Effort response to pay",
+    "behaviour.logit_beta": "Sharpness of people's choices",
+    "behaviour.adapt_rate": "Speed of adapting one's day",
+    "behaviour.belief_rate": "Weight of the latest payout",
+    "behaviour.norm_core": "Value of core work",
+    "behaviour.norm_quality": "Value of handover work",
+    "behaviour.norm_help": "Value of helping colleagues",
+    "behaviour.norm_sd": "Spread of personal norms",
+    "behaviour.slack_value": "Value of slack time",
+    "behaviour.peer_monitoring": "Peer monitoring in teams",
+    "behaviour.visibility_size": "Team size halving visibility",
+    "behaviour.conditional_cooperation": "Matching teammates' effort",
+    "behaviour.overpromise_max": "Most deals a rep may oversell",
+    "behaviour.honesty_norm": "Cost of overselling to oneself",
+    "behaviour.handover_skill": "Initial handover skill",
+    "behaviour.learning_exponent": "Learning-curve exponent",
+    "behaviour.bonus_salience": "Weight of bonus money",
+    "behaviour.help_efficiency": "Output of an hour of help",
+    "behaviour.doc_hours_need": "Documentation hours per package",
+    "report.currency": "Currency",
+}
+
+
+def human_name(key: str) -> str:
+    """The short human name of a dotted key: ``structure.team_size`` -> ``Team size``."""
+    if key in NAMES:
+        return NAMES[key]
+    field = _field(key)
+    first = re.split(r"; | \(|: |\. ", (field.description or key).rstrip("."), maxsplit=1)[0]
+    return first if first else key
+
+
+def _field(key: str) -> Any:
+    model: type[BaseModel] = Scenario
+    parts = key.split(".")
+    for part in parts[:-1]:
+        model = model.model_fields[part].annotation  # type: ignore[assignment]
+    return model.model_fields[parts[-1]]
+
+
 def lever_table() -> list[dict[str, Any]]:
-    """One row per public key: type, default, range, unit, meaning, source."""
+    """One row per public key: type, default, range, unit, human name, meaning, source."""
     rows = []
     for key in lever_keys():
         model: type[BaseModel] = Scenario
@@ -1260,6 +1475,8 @@ def lever_table() -> list[dict[str, Any]]:
             rng = tname
         elif ann is bool:
             rng = "true | false"
+        elif ann is str:
+            rng = "three letters (ISO 4217)" if key == "report.currency" else "text"
         else:
             left = "(-inf" if lo is None else f"{'(' if lo_open else '['}{lo:g}"
             right = "inf)" if hi is None else f"{hi:g}{')' if hi_open else ']'}"
@@ -1269,6 +1486,7 @@ def lever_table() -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": key,
+                "name": human_name(key),
                 "type": tname,
                 "default": field.default,
                 "range": rng,

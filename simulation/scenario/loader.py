@@ -325,8 +325,10 @@ def _read_chain(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], di
             f"{_shown(path)} is not a scenario file (expected a YAML mapping of keys such as "
             "'horizon_days: 250'; none of its keys is a scenario key, see 'friction levers')"
         )
-    # Each file names itself by default, so a child of baseline.yaml is not reported as baseline.
+    # Each file names and labels itself by default, so a child of baseline.yaml is not
+    # reported as baseline (a blank label is the name in plain words).
     data.setdefault("name", path.stem)
+    data.setdefault("label", "")
     real = _real(path)
     return _resolve(data, _shown(path), real.parent, (*chain, real))
 
@@ -364,7 +366,8 @@ def load_scenario(
         source: a YAML file path, a mapping with the same content, or a Scenario. A file (or
             mapping) may say ``extends: other.yaml`` (relative to the file; chains allowed):
             the other file is the base and this one's keys win, mapping by mapping; lists
-            such as ``interventions`` are replaced whole. ``name`` defaults to the file stem.
+            such as ``interventions`` are replaced whole. ``name`` defaults to the file stem
+            and ``label`` to the name in plain words (neither is taken from the parent).
         overrides: dotted keys and values (``{"incentives.weights.team": 0.3}``) applied after
             ``extends`` and before validation, so an override can fix an invalid base value.
 
