@@ -69,7 +69,7 @@ def test_compare_text_report(pair, tmp_path, capsys):
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "blended against tiny" in out
+    assert "Blended against Tiny" in out  # the scenarios' labels
     assert "In plain words:" in out
     assert "- Churn at handover: " in out
     assert "95% interval" in out

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.needs_model
 def _comparable(s) -> dict:
     data = s.model_dump(mode="json")
     data.pop("name")
+    data.pop("label")
     data.pop("description")
     return data
 

@@ -159,7 +159,8 @@ def test_deck_has_one_slide_per_chart_with_its_finding(
     texts = _deck_text(pack)
     assert prs.slide_width * 9 == prs.slide_height * 16  # 16:9
     assert texts[0].startswith(index["title"])
-    assert texts[1].startswith("Executive summary")
+    lineup = int(texts[1].startswith("The plans"))  # when the scenarios describe themselves
+    assert texts[1 + lineup].startswith("Executive summary")
     chart_slides = [i for i, s in enumerate(slides)
                     if any(sh.shape_type == 13 for sh in s.shapes)]  # fmt: skip
     assert len(chart_slides) == len(index["charts"])
@@ -172,7 +173,9 @@ def test_deck_has_one_slide_per_chart_with_its_finding(
     assert titles[-2:] == ["Method", "Provenance: how to reproduce these numbers"]
     summary_pages = sum(t.startswith("Executive summary") for t in titles)
     plan_pages = sum(t == "What each plan changes" for t in titles)
-    assert len(slides) == 1 + summary_pages + len(index["charts"]) + 1 + plan_pages + 3
+    appendix = titles.index("Appendix: for the analyst")
+    assert appendix == 1 + lineup + summary_pages + len(index["charts"])
+    assert len(slides) == appendix + 1 + 1 + plan_pages + 3
     for slide in slides:  # nothing hangs off the slide
         for sh in slide.shapes:
             assert sh.left >= 0 and sh.top >= 0
@@ -207,35 +210,37 @@ def test_compare_summary_numbers_equal_the_runs(compare_pack: dict[str, Any]) ->
     runs = pd.read_parquet(compare_pack["root"] / "results" / "runs.parquet")
     index = _index(compare_pack)
     numbers = [n for item in index["summary"] for n in item["numbers"]]
-    assert {n["plan"] for n in numbers} == {"blended", "phased"}
+    assert {n["plan"] for n in numbers} == {"Blended", "Phased"}  # the scenarios' labels
+    assert {n["scenario"] for n in numbers} == {"blended", "phased"}
     html = " ".join(_html(compare_pack).text)
     deck = "\n".join(_deck_text(compare_pack))
     for n in numbers:
         table = runs.pivot(index="replication", columns="scenario", values=n["kpi"])
-        diff, lo, hi = _paired(table[n["reference"]].to_numpy(), table[n["plan"]].to_numpy())
+        base, plan = table[n["reference_scenario"]], table[n["scenario"]]
+        diff, lo, hi = _paired(base.to_numpy(), plan.to_numpy())
         assert n["diff"] == pytest.approx(diff, rel=1e-9, abs=1e-12)
         assert n["ci_low"] == pytest.approx(lo, rel=1e-9, abs=1e-12)
         assert n["ci_high"] == pytest.approx(hi, rel=1e-9, abs=1e-12)
-        assert n["mean"] == pytest.approx(table[n["plan"]].mean(), rel=1e-12)
+        assert n["mean"] == pytest.approx(plan.mean(), rel=1e-12)
         kpi = KPIS[n["kpi"]]
         shown = format_kpi_value(kpi, n["diff"], diff=True)
         assert shown in html and shown in deck, (n["kpi"], shown)
     # the same numbers as `friction compare` gives
     result = compare_pack["result"]
     for n in numbers:
-        assert n["diff"] == result["differences"][n["plan"]][n["kpi"]]["diff"]
+        assert n["diff"] == result["differences"][n["scenario"]][n["kpi"]]["diff"]
 
 
 def test_sweep_summary_numbers_equal_the_points(sweep_pack: dict[str, Any]) -> None:
     points = pd.read_parquet(sweep_pack["root"] / "results" / "points.parquet")
-    labels = sweep_pack["results"].labels
+    labels = sweep_pack["results"].plan_labels
     index = _index(sweep_pack)
     levels = [n for item in index["summary"] for n in item["numbers"] if "shown" in n]
     assert levels, "the sweep summary states best and worst levels"
     html = " ".join(_html(sweep_pack).text)
     for n in levels:
         plan = (
-            n["plan"].split(" (", 1)[-1].rstrip(")") if n["plan"].startswith("tiny") else n["plan"]
+            n["plan"].split(" (", 1)[-1].rstrip(")") if n["plan"].startswith("Tiny") else n["plan"]
         )
         row = points[[lab == plan for lab in labels]]
         assert len(row) == 1, plan

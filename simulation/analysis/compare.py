@@ -102,16 +102,22 @@ def compare_values(
     labels: Sequence[str],
     kpis: Sequence[str],
     seeds: Sequence[int],
+    shown: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole comparison from per-run values: ``values[label][kpi]`` lists, in seed order.
+
+    ``shown`` gives the plain-words label people read for each scenario (default: its name);
+    the verdict lines use it, the JSON keys stay the names.
 
     Returns the JSON shape of ``friction compare --json``: per-scenario summaries, paired
     differences against the first scenario, verdict lines, and the per-run values.
     """
     base = labels[0]
+    shown = {x: (shown or {}).get(x, x) for x in labels}
     out: dict[str, Any] = {
         "baseline": base,
         "scenarios": list(labels),
+        "labels": shown,
         "replications": len(seeds),
         "seeds": list(seeds),
         "summaries": {},
@@ -126,7 +132,7 @@ def compare_values(
     for label in labels[1:]:
         diffs = {k: paired_difference(values[base][k], values[label][k], _better(k)) for k in kpis}
         out["differences"][label] = diffs
-        out["verdicts"][label] = [verdict(k, diffs[k], base, label) for k in kpis]
+        out["verdicts"][label] = [verdict(k, diffs[k], shown[base], shown[label]) for k in kpis]
     return out
 
 

@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulation.analysis.compare import compare_values, paired_difference
+from simulation.analysis.words import (
+    CHOICES,
+    mix_text,
+    money_in,
+    point_label,
+    settings_phrase,
+)
 from simulation.batch.design import WEIGHT_KEYS, SweepError, slug
 from simulation.batch.store import open_finished, read_checked, write_json
 from simulation.common.formats import as_float, format_value
 from simulation.model.metrics import KPIS
-from simulation.scenario.config import set_dotted
+from simulation.scenario.config import DEFAULT_CURRENCY, plain_label, set_dotted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +73,7 @@ def describe_point(values: dict[str, Any]) -> str:
 
 def mix_label(values: dict[str, Any]) -> str:
     """A bonus mix as people write it, individual/team/company/silo-buster in %: 40/30/20/10."""
-    return "/".join(f"{float(values[k]) * 100:.0f}" for k in WEIGHT_KEYS)
+    return mix_text(values)
 
 
 @dataclass
@@ -132,11 +139,47 @@ class Results:
 
     @cached_property
     def labels(self) -> list[str]:
-        """One short label per design point, in point order."""
+        """One short name per design point, in point order: a comparison's scenario names (its
+        ``scenario`` column), a sweep point's settings. For machines; people read
+        :attr:`plan_labels`."""
         values = self.manifest["design"]["points"]
         if self.kind == "compare":
             return [str(v["scenario"]) for v in values]
         return [describe_point(v) for v in values]
+
+    @cached_property
+    def plan_labels(self) -> list[str]:
+        """One plain-words label per design point, for people: a comparison's scenario labels
+        (its names where two share a label), a sweep point's settings in words ('40/30/20/10,
+        squads of 8')."""
+        if self.kind == "compare":
+            labels = [self.scenario_label(p) for p in range(self.n_points)]
+            seen = [" ".join(x.split()).casefold() for x in labels]
+            return [x if seen.count(k) == 1 else self.labels[p]
+                    for p, (x, k) in enumerate(zip(labels, seen, strict=True))]  # fmt: skip
+        labels = [
+            point_label(self.point_values(p), self.scenario_config(p)) for p in range(self.n_points)
+        ]
+        counts: dict[str, int] = {}
+        for x in labels:
+            counts[x] = counts.get(x, 0) + 1
+        return [x if counts[x] == 1 else f"{x} (design {p + 1})" for p, x in enumerate(labels)]
+
+    def scenario_label(self, point: int) -> str:
+        """The label of the scenario a design point ran (its name in plain words in a folder
+        written before scenarios had labels); a comparison given its own names for the plans
+        (``compare(labels=...)``) shows those."""
+        s = self.scenario_config(point)
+        name = str(s.get("name", "scenario"))
+        if self.kind == "compare" and self.labels[point] != name:
+            return self.labels[point]
+        return str(s.get("label") or plain_label(name))
+
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 code of every money figure (one per folder: compare and sweep refuse
+        plans in different currencies)."""
+        return str(self.scenario_config(0).get("report", {}).get("currency", DEFAULT_CURRENCY))
 
     def point_values(self, point: int) -> dict[str, Any]:
         """The axis values of a design point."""
@@ -156,10 +199,12 @@ class Results:
     def rollouts(self, point: int) -> list[tuple[int, str]]:
         """Roll-out days of a design point (measured days): interventions and coaching start."""
         s = self.scenario_config(point)
-        days = [(int(iv["day"]), str(iv.get("label") or "change")) for iv in s["interventions"]]
+        days = [(int(iv["day"]), str(iv.get("label") or settings_phrase(iv["set"])))
+                for iv in s["interventions"]]  # fmt: skip
         coaching = s["coaching"]
         if coaching["program"] != "none" and coaching["start_day"] > 0:
-            days.append((int(coaching["start_day"]), f"coaching ({coaching['program']})"))
+            program = CHOICES.get(("coaching.program", coaching["program"]), "coaching")
+            days.append((int(coaching["start_day"]), f"{program} starts"))
         return sorted(days)
 
     def values(self, name: str) -> pd.DataFrame:
@@ -216,7 +261,10 @@ def comparison(results: Results) -> dict[str, Any]:
             )
         values[label] = {k: [as_float(rows.at[i, k]) for i in reps] for k in kpis}
     seeds = runs.drop_duplicates("replication").sort_values("replication")["seed"].tolist()
-    result = compare_values(values, labels, kpis, [int(s) for s in seeds])
+    shown = dict(zip(labels, results.plan_labels, strict=True))
+    with money_in(results.currency):
+        result = compare_values(values, labels, kpis, [int(s) for s in seeds], shown)
+    result["currency"] = results.currency
     result["seed"] = results.seed
     result["results"] = str(results.path)
     return result

@@ -4,25 +4,37 @@ Numbers come from the analysis (:mod:`simulation.analysis.compare`,
 :mod:`simulation.analysis.diagnosis`); this module only phrases them, so one wording serves the
 terminal, the HTML report, the deck and the charts: how sure (:func:`certainty`), how large
 (:func:`format_kpi_value`, :func:`size`), a comparison's verdict lines (:func:`verdict`), a
-plan's change in a phrase (:func:`change_phrase`, :func:`comparison_headline`) and a
-diagnosis's verdict and headline (:func:`verdict_text`, :func:`headline_text`).
+plan's change in a phrase (:func:`change_phrase`, :func:`comparison_headline`), a
+diagnosis's verdict and headline (:func:`verdict_text`, :func:`headline_text`), and the names a
+board reads instead of code: a design point's label (:func:`point_label`), a setting's value
+(:func:`setting_phrase`) and the abbreviations spelled out (:func:`glossary`).
+
+Money is shown in the currency of the results (``report.currency`` of the scenarios): the code
+that formats a report or a terminal table wraps it in :func:`money_in`, and every money figure
+worded inside reads "USD 1.2M a year".
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from simulation.analysis.stats import MAX_SUGGESTED_REPS
-from simulation.common.formats import format_number, number_style
+from simulation.batch.design import WEIGHT_KEYS
+from simulation.common.formats import format_number, format_value, number_style
 from simulation.model.metrics import KPI, KPIS, MISSION
+from simulation.scenario.config import human_name, lever_table
 from simulation.scenario.levers import CURRENT, LEVER_BY_KEY, Lever
 
 __all__ = [
+    "ABBREVIATIONS",
     "CERTAINTY",
     "CHANGE_ORDER",
     "SMALL_CHANGE",
@@ -30,11 +42,19 @@ __all__ = [
     "chance",
     "change_phrase",
     "comparison_headline",
+    "currency",
+    "currency_name",
     "display_unit",
     "format_kpi_value",
+    "glossary",
     "headline_text",
     "is_share",
     "join_words",
+    "mix_text",
+    "money_in",
+    "point_label",
+    "setting_phrase",
+    "settings_phrase",
     "size",
     "table_unit",
     "verdict",
@@ -67,28 +87,85 @@ def is_share(kpi: KPI) -> bool:
     return kpi.bounds == (0.0, 1.0) and kpi.unit.startswith("share")
 
 
+#: The ISO 4217 code money is shown in; ``None`` shows amounts without one.
+_CURRENCY: ContextVar[str | None] = ContextVar("currency", default=None)
+
+
+@contextlib.contextmanager
+def money_in(code: str | None) -> Iterator[None]:
+    """Show every money figure worded inside the block in ``code`` ("USD 1.2M a year")."""
+    token = _CURRENCY.set(code)
+    try:
+        yield
+    finally:
+        _CURRENCY.reset(token)
+
+
+def currency() -> str | None:
+    """The currency money is being shown in (see :func:`money_in`)."""
+    return _CURRENCY.get()
+
+
+#: Names of common currencies, to spell a code out once (any other code is named as such).
+CURRENCY_NAMES = {
+    "AUD": "Australian dollar",
+    "BRL": "Brazilian real",
+    "CAD": "Canadian dollar",
+    "CHF": "Swiss franc",
+    "CNY": "Chinese yuan",
+    "CZK": "Czech koruna",
+    "DKK": "Danish krone",
+    "EUR": "euro",
+    "GBP": "pound sterling",
+    "HKD": "Hong Kong dollar",
+    "INR": "Indian rupee",
+    "JPY": "Japanese yen",
+    "MXN": "Mexican peso",
+    "NOK": "Norwegian krone",
+    "NZD": "New Zealand dollar",
+    "PLN": "Polish zloty",
+    "SEK": "Swedish krona",
+    "SGD": "Singapore dollar",
+    "USD": "United States dollar",
+    "ZAR": "South African rand",
+}
+
+
+def currency_name(code: str) -> str:
+    """'United States dollar' for USD; a code without a known name is 'the currency of this
+    report'."""
+    return CURRENCY_NAMES.get(code.upper(), "the currency of this report")
+
+
+def _is_money(kpi: KPI | None) -> bool:
+    return kpi is not None and kpi.unit.startswith("currency")
+
+
 def display_unit(kpi: KPI | None, diff: bool = False) -> str:
     """The unit a reader sees: shares in % (their differences in points), money per year."""
     if kpi is None:
         return ""
     if is_share(kpi):
         return "points" if diff else "%"
-    if kpi.unit.startswith("currency"):
-        return "/year" if kpi.unit.endswith("/year") else ""
+    if _is_money(kpi):
+        return " a year" if kpi.unit.endswith("/year") else ""
     if "0-1" in kpi.unit:
         return ""
     return kpi.unit
 
 
 def table_unit(kpi: KPI | None, diff: bool = False) -> str:
-    """The unit a table states once per row: money keeps its period ("currency/year")."""
-    if kpi is not None and kpi.unit.startswith("currency"):
-        return kpi.unit
+    """The unit a table states once per row: money in its currency and period ("USD/year")."""
+    if _is_money(kpi):
+        assert kpi is not None
+        code = currency()
+        return kpi.unit.replace("currency", code) if code else kpi.unit
     return display_unit(kpi, diff) or "-"
 
 
 def format_kpi_value(kpi: KPI | None, value: float, diff: bool = False, unit: bool = True) -> str:
-    """A KPI value as a reader expects it: shares in % (differences in points), money compact.
+    """A KPI value as a reader expects it: shares in % (differences in points), money compact
+    in its currency ("USD 38.5M a year", "USD -1.09M a year").
 
     ``unit=False`` leaves the unit out (a table states it once per row).
     """
@@ -99,9 +176,10 @@ def format_kpi_value(kpi: KPI | None, value: float, diff: bool = False, unit: bo
     if kpi is not None and is_share(kpi):
         text = f"{value * 100:.1f}"
         return f"{sign}{text}{' ' if diff else ''}{shown}".rstrip()
-    if kpi is not None and kpi.unit.startswith("currency"):
+    if _is_money(kpi):
         text = format_number(value, number_style(value, compact=True))
-        return f"{sign}{text}{shown}"
+        code = currency() if unit else None
+        return f"{code + ' ' if code else ''}{sign}{text}{shown}"
     text = format_number(value, number_style(value))
     return f"{sign}{text} {shown}".rstrip()
 
@@ -224,8 +302,8 @@ def _phrase(kpi: str) -> str:
 
 def size(kpi: KPI, value: float, unit: bool = True) -> str:
     """The size of a change, without its sign (the sentence's verb gives the direction):
-    '4.8 points', '1.78 activations/month', '3.2M/year'."""
-    return format_kpi_value(kpi, abs(value), diff=True, unit=unit).lstrip("+")
+    '4.8 points', '1.78 activations/month', 'USD 3.2M a year'."""
+    return format_kpi_value(kpi, abs(value), diff=True, unit=unit).replace("+", "", 1)
 
 
 def _verb(diff: float) -> str:
@@ -461,3 +539,119 @@ def _in_place_sentence(d: Mapping[str, Any]) -> list[str]:
     if not done:
         return []
     return [f"Already in place, so not tested: {', '.join(done)}."]
+
+
+# --------------------------------------------------------------------------------------------
+# Names a board reads instead of code
+# --------------------------------------------------------------------------------------------
+
+#: Plain words for the values a key takes from a list (the rest read as written, without "_").
+CHOICES: dict[tuple[str, str], str] = {
+    ("comms.strategy", "chat_first"): "chat first",
+    ("comms.strategy", "channel_sla"): "channels with agreed answer times",
+    ("coaching.program", "none"): "no coaching",
+    ("coaching.program", "micro_4wk"): "four-week micro-coaching",
+    ("coaching.program", "workshop"): "a one-day coaching workshop",
+    ("incentives.rep_measure", "bookings"): "reps paid on bookings",
+    ("incentives.rep_measure", "activation"): "reps paid on activated customers",
+    ("behaviour.choice_rule", "logit"): "people weigh every task at once",
+    ("behaviour.choice_rule", "budget"): "people budget effort task by task",
+}
+#: How a structure's teams are called, by kind.
+TEAMS = {"silo": "functional teams", "pod": "pods", "squad": "squads", "tribe": "tribes"}
+_PERCENT_UNITS = ("share", "probability", "completeness", "0..1")
+
+
+def mix_text(values: Mapping[str, Any]) -> str:
+    """A bonus mix as people write it, individual/team/company/silo-buster in %: 40/30/20/10."""
+    return "/".join(f"{float(values[k]) * 100:.0f}" for k in WEIGHT_KEYS)
+
+
+def _lower_first(name: str) -> str:
+    """'Shared glossary' -> 'shared glossary'; a proper name stays ('Minimum Viable ...')."""
+    words = name.split()
+    if (len(words) > 1 and words[1][:1].isupper()) or words[0].isupper():
+        return name
+    return name[:1].lower() + name[1:]
+
+
+def setting_phrase(key: str, value: Any) -> str:
+    """One setting in plain words: 'shared glossary', 'team size 8', 'gate compliance 90%'."""
+    choice = CHOICES.get((key, str(value)))
+    if choice is not None:
+        return choice
+    name = _lower_first(human_name(key))
+    if isinstance(value, bool):
+        return name if value else f"no {name}"
+    unit = _UNITS.get(key, "")
+    if isinstance(value, int | float) and value is not None:
+        if unit.startswith(_PERCENT_UNITS):
+            return f"{name} {float(value) * 100:g}%"
+        if unit.startswith("currency"):
+            code = currency()
+            amount = format_number(float(value), number_style(float(value), compact=True))
+            return f"{name} {code + ' ' if code else ''}{amount}"
+        if unit in ("days", "working days", "day"):
+            return f"{name} {format_value(value)} days"
+    return f"{name} {format_value(value).replace('_', ' ')}"
+
+
+_UNITS = {r["key"]: r["unit"] for r in lever_table()}
+
+
+def _teams(kind: Any, size: Any) -> str:
+    teams = TEAMS.get(str(kind), "teams") if kind is not None else "teams"
+    if size is None:
+        return "functional silos" if kind == "silo" else teams
+    return f"{teams} of {format_value(size)}"
+
+
+def point_label(values: Mapping[str, Any], scenario: Mapping[str, Any] | None = None) -> str:
+    """A design point in plain words from its axis values: '40/30/20/10, squads of 8'.
+
+    ``scenario`` (the point's scenario as a mapping) names what an axis leaves implicit, such
+    as the kind of team whose size a sweep varies.
+    """
+    rest = dict(values)
+    parts = []
+    if all(k in rest for k in WEIGHT_KEYS):
+        parts.append(mix_text(rest))
+        for k in WEIGHT_KEYS:
+            rest.pop(k)
+    if "structure.kind" in rest or "structure.team_size" in rest:
+        structure = (scenario or {}).get("structure", {})
+        kind = rest.pop("structure.kind", structure.get("kind"))
+        size = rest.pop("structure.team_size", None)
+        parts.append(_teams(kind, size))
+    parts += [setting_phrase(k, v) for k, v in rest.items()]
+    return ", ".join(parts) or "as set"
+
+
+def settings_phrase(keys: Iterable[str]) -> str:
+    """What a roll-out step without a label changes: 'channel strategy and decision archive'."""
+    names = list(dict.fromkeys(_lower_first(human_name(k)) for k in keys))
+    return join_words(names) if names else "a change"
+
+
+#: Abbreviations a board page may use, each spelled out once (see :func:`glossary`).
+ABBREVIATIONS = {
+    "C&A": "complete and accurate",
+    "CRM": "customer relationship management (system)",
+    "ELI5": "explain like I'm five (plain-language answers)",
+    "KPI": "key performance indicator",
+    "MVH": "Minimum Viable Handoff",
+    "SLA": "service-level agreement (an agreed answer time)",
+}
+_ABBREVIATION = re.compile(r"(?<![\w&])([A-Z][A-Z0-9&]*[A-Z0-9])(?=s?(?![\w&]))")
+
+
+def glossary(texts: Iterable[str], code: str | None = None) -> str:
+    """'Abbreviations: C&A = complete and accurate; USD = US dollar.' for the abbreviations
+    ``texts`` use (and the currency ``code``), or '' when they use none."""
+    used = {a for t in texts for a in _ABBREVIATION.findall(t)}
+    terms = {a: e for a, e in ABBREVIATIONS.items() if a in used}
+    if code:
+        terms[code] = currency_name(code)
+    if not terms:
+        return ""
+    return "Abbreviations: " + "; ".join(f"{a} = {e}" for a, e in sorted(terms.items())) + "."

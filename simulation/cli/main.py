@@ -274,8 +274,11 @@ def kpi_label(name: str, kpis: dict[str, Any]) -> tuple[str, str]:
     return (kpi.label, kpi.unit) if kpi is not None else (name, "")
 
 
-def render_run(result: dict[str, Any], source: str, digest: str) -> str:
-    """Human-readable KPI and value-stream tables of a ``run_replications`` result."""
+def render_run(
+    result: dict[str, Any], source: str, digest: str, currency: str | None = None
+) -> str:
+    """Human-readable KPI and value-stream tables of a ``run_replications`` result (money in
+    ``currency``, the scenario's ``report.currency``)."""
     kpis = kpi_registry()
     reps = result["reps"]
     lines = [
@@ -286,6 +289,7 @@ def render_run(result: dict[str, Any], source: str, digest: str) -> str:
     rows = []
     for name, summ in result["kpis"].items():
         label, unit = kpi_label(name, kpis)
+        unit = unit.replace("currency", currency) if currency else unit
         rows.append([label, unit, *format_summary(summ)])
     lines.append(format_table(["KPI", "unit", "mean", "95% interval"], rows, right=(2, 3)))
     if result["stages"]:
@@ -322,7 +326,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(dump_json(result))
     else:
-        print(render_run(result, args.scenario, scenario_hash(s)))
+        print(render_run(result, args.scenario, scenario_hash(s), s.report.currency))
     return EXIT_OK
 
 
@@ -427,8 +431,7 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
     """What a sweep produced: size, time, where, and the best and worst design point per KPI."""
     import pyarrow.parquet as pq
 
-    from simulation.analysis.results import describe_point
-    from simulation.analysis.words import format_kpi_value
+    from simulation.analysis.words import format_kpi_value, money_in, point_label
     from simulation.model.metrics import HEADLINE
 
     kpis = kpi_registry()
@@ -457,9 +460,11 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
             sign = -1 if kpi.better == "higher" else 1
             ranked = sorted(usable, key=lambda r: sign * r[f"{name}_mean"])
             row = [kpi.label]
-            for r in (ranked[0], ranked[-1]):
-                row.append(format_kpi_value(kpi, r[f"{name}_mean"]))
-                row.append(describe_point({c: r[c] for c in design.columns}))
+            base = design.config.get("base_scenario")
+            with money_in(design.points[0].scenario.report.currency):
+                for r in (ranked[0], ranked[-1]):
+                    row.append(format_kpi_value(kpi, r[f"{name}_mean"]))
+                    row.append(point_label({c: r[c] for c in design.columns}, base))
             rows.append(row)
         lines += [
             "",
@@ -500,24 +505,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def render_compare(result: dict[str, Any]) -> str:
     """Tables of paired differences against the first scenario, then the verdict lines."""
+    from simulation.analysis.words import money_in
+
+    with money_in(result.get("currency")):
+        return _render_compare(result)
+
+
+def _render_compare(result: dict[str, Any]) -> str:
     from simulation.analysis.words import format_kpi_value, table_unit
 
     kpis = kpi_registry()
-    base = result["baseline"]
+    shown = {x: result.get("labels", {}).get(x, x) for x in result["scenarios"]}
+    base = shown[result["baseline"]]
     lines = [
         f"Comparison on common random numbers: {result['replications']} replications of each "
         f"scenario, root seed {result['seed']}; every scenario faces the same customers.",
         f"Results: {result['results']}/",
     ]
-    for label in result["scenarios"][1:]:
+    for name in result["scenarios"][1:]:
+        label = shown[name]
         rows = []
-        for name, d in result["differences"][label].items():
-            kpi = kpis.get(name)
+        for kpi_name, d in result["differences"][name].items():
+            kpi = kpis.get(kpi_name)
             lo = format_kpi_value(kpi, d["ci_low"], diff=True, unit=False)
             hi = format_kpi_value(kpi, d["ci_high"], diff=True, unit=False)
             rows.append(
                 [
-                    kpi.label if kpi else name,
+                    kpi.label if kpi else kpi_name,
                     table_unit(kpi),
                     format_kpi_value(kpi, d["base_mean"], unit=False),
                     format_kpi_value(kpi, d["mean"], unit=False),
@@ -538,7 +552,7 @@ def render_compare(result: dict[str, Any]) -> str:
             "",
             "In plain words:",
         ]
-        for text in result["verdicts"][label]:
+        for text in result["verdicts"][name]:
             lines.append(textwrap.fill(text, WIDTH, initial_indent="- ", subsequent_indent="  "))
     lines += [
         "",
@@ -699,6 +713,7 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Run the diagnosis into a results folder and print the ranking and the verdict."""
     from simulation.analysis.diagnosis import check_rank_by, finish_diagnosis, plan_diagnosis
+    from simulation.analysis.words import money_in
     from simulation.report.charts import write_tornado
 
     rank_by = check_rank_by(args.rank_by, "--rank-by")  # a DiagnoseError is a user error
@@ -710,13 +725,15 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if summary.failed:
         print(_failures_note(summary, plan.out), file=sys.stderr)
         return EXIT_RUNS_FAILED
-    d = finish_diagnosis(plan, rank_by)
-    charts = write_tornado(d, plan.out)
+    with money_in(plan.design.points[0].scenario.report.currency):
+        d = finish_diagnosis(plan, rank_by)
+        charts = write_tornado(d, plan.out)
+        text = dump_json(d) if args.json else render_diagnosis(d)
     if args.json:
-        print(dump_json(d))
+        print(text)
     else:
         tornado = ", ".join(str(c) for c in charts)
-        print(render_diagnosis(d) + f"\nTornado chart: {tornado}")
+        print(text + f"\nTornado chart: {tornado}")
     return EXIT_OK
 
 

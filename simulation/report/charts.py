@@ -39,12 +39,14 @@ from simulation.analysis.words import (
     certainty,
     change_phrase,
     comparison_headline,
+    currency,
     format_kpi_value,
     is_share,
     join_words,
+    setting_phrase,
 )
 from simulation.batch.store import atomic_write
-from simulation.common.formats import format_number, format_value, number_style
+from simulation.common.formats import format_number, number_style
 from simulation.common.text import LAYOUT, escape_controls
 from simulation.model.metrics import KPI, KPIS, PAY_COMPONENTS
 
@@ -65,6 +67,7 @@ __all__ = [
     "kpi_comparison",
     "literal",
     "money",
+    "money_unit",
     "pareto_front",
     "pareto_sets",
     "payouts",
@@ -210,10 +213,15 @@ def axis_label(kpi: KPI, diff: bool = False) -> str:
         what = kpi.unit.removeprefix("share of ")
         return "percentage points" if diff else f"% of {what}"
     if kpi.unit.startswith("currency"):
-        return "currency per year"
+        return f"{money_unit()} per year"
     if kpi.unit == "completeness 0-1":
         return "completeness (0 to 1)"
     return kpi.unit
+
+
+def money_unit() -> str:
+    """What money is counted in on an axis: the report's currency code ("USD")."""
+    return currency() or "money"
 
 
 def money(x: float) -> str:
@@ -618,7 +626,7 @@ def _mark_mixes(
 def _slice_title(silo: float, facet: str | None, facet_value: Any) -> str:
     head = f"silo-buster {silo * 100:.0f}%"
     if facet:
-        head += f", {facet.rsplit('.', 1)[-1]} = {format_value(facet_value)}"
+        head += f", {setting_phrase(facet, facet_value)}"
     return head
 
 
@@ -643,7 +651,7 @@ def _simplex_caption(
         + "."
         + (
             f" Mixes with silo-buster above {slices[-1] * 100:.0f}% are not drawn (they are in "
-            "the frontier chart and points.parquet)."
+            "the frontier chart)."
             if hidden
             else ""
         )
@@ -762,9 +770,8 @@ def frontier(
         fig.tight_layout(rect=(0, 0, 1, 0.94))
     caption = (
         "Each dot is a plan (mean over replications). Blue: the trade-off frontier, plans no "
-        "other plan beats on both bonus cost and that KPI, with 95% intervals; stars mark "
-        + (", ".join(references.values()) or "no reference design")
-        + "."
+        "other plan beats on both bonus cost and the panel's measure, with 95% intervals; stars "
+        "mark " + (", ".join(references.values()) or "no reference design") + "."
     )
     return Chart(key="frontier", title=title, figure=fig, caption=caption)
 
@@ -967,9 +974,12 @@ def value_stream(points: pd.DataFrame, labels: Sequence[str], title: str) -> Cha
         _headline(fig, title)
         fig.tight_layout(rect=(0, 0.07, 1, 0.94))
     caption = (
-        "Days per lead from first contact to activation, as process time (hands-on work) and "
-        "wait time; C&A is the share of work that leaves the stage complete and accurate "
-        "(rolled C&A multiplies the stages). Activity ratio = process / (process + wait)."
+        "Working days per customer from first contact to activation, stage by stage, as process "
+        "time (hands-on work) and wait time; complete and accurate (C&A) is the share of work "
+        "that leaves a stage with nothing missing or wrong (rolled C&A multiplies the stages). "
+        "The whole stream starts at first contact; lead time, in the summary and the "
+        "comparison, counts from close to activation, so a plan that slows selling but speeds "
+        "delivery lengthens the stream while it shortens lead time."
     )
     return Chart(key="value_stream", title=title, figure=fig, caption=caption)
 
@@ -1020,7 +1030,7 @@ def payouts(points: pd.DataFrame, labels: Sequence[str], title: str) -> Chart:
                 )
                 left += v
             ax.set_title(f"{name}: mean bonus by component", fontsize=15)
-            ax.set_xlabel("currency per person per year", fontsize=12)
+            ax.set_xlabel(f"{money_unit()} per person per year", fontsize=12)
             for a in axes[:, col]:
                 a.xaxis.set_major_formatter(MoneyFormatter())
                 a.grid(axis="y", visible=False)
@@ -1042,7 +1052,9 @@ def payouts(points: pd.DataFrame, labels: Sequence[str], title: str) -> Chart:
         _headline(fig, title)
         fig.tight_layout(rect=(0, 0.05, 1, 0.94))
     caption = (
-        "Means over replications of each run's 10th, 50th and 90th percentile of annual bonus "
-        "per person, and of the mean paid by each component."
+        "The headline and the lower panels give the mean annual bonus per person, the bonus "
+        "per rep and per ops person of the summary, split by component; the upper panels show "
+        "the spread, from the 10th to the 90th percentile of people, with the median person "
+        "(means over replications)."
     )
     return Chart(key="payouts", title=title, figure=fig, caption=caption)

@@ -25,11 +25,12 @@ import shlex
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import matplotlib.text
 import pandas as pd
 
 from simulation.analysis.diagnosis import effects_frame
@@ -42,10 +43,14 @@ from simulation.analysis.results import (
     paired_differences,
 )
 from simulation.analysis.words import (
+    certainty,
     change_phrase,
     format_kpi_value,
+    glossary,
     headline_text,
     join_words,
+    money_in,
+    size,
     verdict,
 )
 from simulation.batch.design import WEIGHT_KEYS
@@ -54,7 +59,13 @@ from simulation.common.formats import format_value, json_ready
 from simulation.common.text import LAYOUT, escape_controls
 from simulation.model.metrics import HEADLINE, KPIS, payout_columns, stage_columns
 from simulation.report import charts
-from simulation.scenario.config import Scenario, get_dotted, lever_table, same_value
+from simulation.scenario.config import (
+    Scenario,
+    get_dotted,
+    human_name,
+    lever_table,
+    same_value,
+)
 from simulation.scenario.levers import CURRENT
 
 __all__ = [
@@ -122,6 +133,8 @@ class Report:
     plans: list[dict[str, Any]]  # what each plan changes, with sources
     assumptions: list[dict[str, Any]]
     provenance: dict[str, Any]
+    #: The plans in plain words, reference first: {"label", "description"} (may be blank).
+    lineup: list[dict[str, str]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,9 +177,12 @@ def featured_points(results: Results, reference: int | None, limit: int = MAX_PL
 
 
 def plan_label(results: Results, point: int, reference: int | None) -> str:
-    label = results.labels[point]
+    """A plan as people read it: a scenario's label, a sweep point's settings in words (today's
+    set-up under its own label)."""
+    label = results.plan_labels[point]
     if results.kind == "sweep" and point == reference:
-        return f"{results.manifest['config']['base_scenario']['name']} ({label})"
+        base = Scenario.model_validate(results.manifest["config"]["base_scenario"])
+        return f"{base.label} ({label})"
     return label
 
 
@@ -176,10 +192,16 @@ def plan_label(results: Results, point: int, reference: int | None) -> str:
 
 
 def build(path: str | Path) -> Report:
-    """Read a results folder and build every chart and summary its data supports."""
+    """Read a results folder and build every chart and summary its data supports; money is
+    shown in the results' currency."""
     results = load_results(path)
     if results.runs.empty:
         raise ResultsError(f"{results.path}: the folder holds no finished runs")
+    with money_in(results.currency):
+        return _build(results)
+
+
+def _build(results: Results) -> Report:
     ref = reference_point(results)
     featured = featured_points(results, ref)
     diagnosis = _diagnosis(results)
@@ -201,14 +223,15 @@ def build(path: str | Path) -> Report:
     summary = _summary(results, diffs, diagnosis, cmp_ref, ref, labels)
     return Report(
         results=results,
-        title=_title(results, diagnosis),
+        title=_title(results, diagnosis, labels),
         subtitle=_subtitle(results),
         summary=summary,
         charts=out,
         omitted=omitted,
         plans=_plan_changes(results, cmp_ref, featured, labels),
         assumptions=_assumptions(results, cmp_ref),
-        provenance=_provenance(results),
+        provenance=_provenance(results, labels),
+        lineup=_lineup(results, cmp_ref, featured, labels),
     )
 
 
@@ -327,20 +350,30 @@ def _unfeatured(results: Results, featured: list[int]) -> list[tuple[str, str]]:
     ]
 
 
-def _title(results: Results, diagnosis: dict[str, Any] | None) -> str:
+def _title(results: Results, diagnosis: dict[str, Any] | None, labels: dict[int, str]) -> str:
     if diagnosis is not None:
         return "Which single change to make first"
     if results.kind == "compare":
-        names = results.manifest["config"]["labels"]
-        return f"{', '.join(names[1:])} against {names[0]}"
-    return f"Sweep: {results.name}"
+        names = [labels[p] for p in range(results.n_points)]
+        return f"{join_words(names[1:])} against {names[0]}"
+    base = Scenario.model_validate(results.manifest["config"]["base_scenario"])
+    varied = _axis_names(results)
+    return f"{results.n_points} designs around {base.label}, varying {join_words(varied)}"
+
+
+def _axis_names(results: Results) -> list[str]:
+    """What a sweep varies, in words: 'the bonus mix', 'team size'."""
+    names = ["the bonus mix"] if results.has_simplex else []
+    names += [human_name(a).lower() for a in results.axes if a not in WEIGHT_KEYS]
+    return list(dict.fromkeys(names)) or ["its settings"]
 
 
 def _subtitle(results: Results) -> str:
+    day = str(results.manifest.get("created_utc", ""))[:10]
     return (
-        f"Simulated with org-friction: {results.n_points} plan(s) x {results.replications} "
-        f"replications, every plan on the same simulated customers (seed {results.seed}). "
-        f"Results folder {results.path.name}, run {results.manifest.get('created_utc', '')}."
+        f"Simulated with org-friction{f' on {day}' if day else ''}: {results.n_points} plans, "
+        f"each simulated {results.replications} times over the same simulated customers, so "
+        f"the differences come from the plans, not from chance. Money is in {results.currency}."
     )
 
 
@@ -399,7 +432,7 @@ def _display_names(diagnosis: dict[str, Any] | None) -> dict[str, str]:
     if diagnosis is None:
         return {}
     names = {lv["lever"]: lv["label"] for lv in diagnosis["levers"]}
-    names[CURRENT] = f"current set-up ({diagnosis.get('scenario', CURRENT)})"
+    names[CURRENT] = "the current set-up"
     return names
 
 
@@ -416,26 +449,35 @@ def _time_series(
     assert daily is not None
     shown = {p: labels[p] for p in featured}
     rollouts = {p: results.rollouts(p) for p in featured}
-    title = _series_headline(daily, featured, labels, reference)
+    title = _series_headline(results, daily, featured, labels, reference)
     return charts.time_series(daily, shown, rollouts, title)
 
 
-def _series_headline(
-    daily: pd.DataFrame, featured: list[int], labels: dict[int, str], reference: int
-) -> str:
-    """Where productivity loss ends the year (last 20 days) for the best plan and the reference."""
-    end = daily[daily["day"] >= daily["day"].max() - 19]
+#: The last working days of the measured year the time-series headline calls its end.
+END_DAYS = 20
+
+
+def _series_headline(results: Results, daily: pd.DataFrame, featured: list[int],
+                     labels: dict[int, str], reference: int) -> str:  # fmt: skip
+    """Productivity loss over the year (the KPI the summary states) for the plan with the
+    lowest and for the reference, and where the chart's daily series ends the year."""
+    kpi = KPIS["productivity_loss"]
+    year = results.by_point["productivity_loss_mean"]
+    year = year[year.index.isin(featured)].dropna()
+    end = daily[daily["day"] >= daily["day"].max() - (END_DAYS - 1)]
     level = end.groupby("point")["loss_share_today"].mean()
-    level = level[level.index.isin(featured)]
-    best = int(level.idxmin())
-    if best == reference or reference not in level.index:
-        return (
-            f"Productivity loss ends the year at {level[best]:.0%} of paid hours under "
-            f"{labels[best]}"
-        )
+    if year.empty:
+        return "Productivity loss by day over the measured year"
+    best = int(year.idxmin())
+    said = f"{format_kpi_value(kpi, float(year[best]))} under {labels[best]}"
+    ends = f"{level.get(best, math.nan):.0%}"
+    if best != reference and reference in year.index:
+        said += f", against {format_kpi_value(kpi, float(year[reference]))} under "
+        said += labels[reference]
+        ends += f" against {level.get(reference, math.nan):.0%}"
     return (
-        f"Under {labels[best]} productivity loss ends the year at {level[best]:.0%} of paid "
-        f"hours, against {level[reference]:.0%} under {labels[reference]}"
+        f"Productivity loss over the year: {said}; in the last {END_DAYS} working days it "
+        f"is {ends} of paid hours"
     )
 
 
@@ -526,40 +568,73 @@ def _value_stream(
     proc = ref_row["end_to_end_process_days_mean"]
     wait = ref_row["end_to_end_wait_days_mean"]
     ratio = proc / (proc + wait) if proc + wait > 0 else math.nan
+    lead = format_kpi_value(KPIS["lead_time_days"], float(ref_row["lead_time_days_mean"]))
     title = (
-        f"{worst.capitalize()} is the worst handoff under {labels[reference]}: {ca:.0f}% leaves "
-        f"it complete and accurate; a lead takes {proc + wait:.0f} working days, {ratio:.0%} of "
-        "them work"
+        f"{worst.capitalize()} is the worst handoff under {labels[reference]}: {ca:.0f}% of "
+        f"its work leaves it complete and accurate. From first contact to activation a "
+        f"customer takes {proc + wait:.0f} working days, {ratio:.0%} of them work; the lead "
+        f"time, from close to activation, is {lead}"
     )
     return charts.value_stream(pts, [labels[p] for p in featured], title)
+
+
+#: The KPIs of the payouts chart's headline: the mean bonus per person of each role.
+PAY_KPIS = {"rep": "payout_rep_mean", "ops": "payout_ops_mean"}
 
 
 def _payouts(
     results: Results, featured: list[int], labels: dict[int, str], reference: int
 ) -> charts.Chart:
+    """Who gains and who loses, headlined with the mean bonus per person: the statistic of the
+    bonus-per-rep and bonus-per-ops KPIs and of the chart's lower panels."""
     pts = results.by_point
     shown = pts.loc[featured].reset_index()
     ref = pts.loc[reference]
-    moves = (pts.loc[featured, "pay_rep_p50_mean"] - ref["pay_rep_p50_mean"]).abs()
+    cols = [f"{k}_mean" for k in PAY_KPIS.values()]
+    moves = ((pts.loc[featured, cols] - ref[cols]).abs() / ref[cols].abs().clip(lower=1)).max(
+        axis=1
+    )
     other = int(moves.idxmax())
+    rep, ops = (KPIS[k] for k in PAY_KPIS.values())
     if other == reference:
         title = (
-            f"Median annual bonus under {labels[reference]}: "
-            f"{charts.money(ref['pay_rep_p50_mean'])} per rep, "
-            f"{charts.money(ref['pay_ops_p50_mean'])} per ops person"
+            f"Mean annual bonus under {labels[reference]}: "
+            f"{format_kpi_value(rep, ref[cols[0]])} per rep, "
+            f"{format_kpi_value(ops, ref[cols[1]])} per ops person"
         )
     else:
         o = pts.loc[other]
-        rep, ops = o["pay_rep_p50_mean"], o["pay_ops_p50_mean"]
-        pay = KPIS["payout_rep_mean"]  # currency/year per person
-        rep_move = format_kpi_value(pay, rep - ref["pay_rep_p50_mean"], diff=True, unit=False)
-        ops_move = format_kpi_value(pay, ops - ref["pay_ops_p50_mean"], diff=True, unit=False)
+        moved = _pay_moves(results, reference, other)
         title = (
-            f"Who gains and who loses: under {labels[other]} the median rep gets "
-            f"{charts.money(rep)} ({rep_move}) and the median ops person {charts.money(ops)} "
-            f"({ops_move}) against {labels[reference]}"
+            f"Who gains and who loses: under {labels[other]} the mean bonus is "
+            f"{format_kpi_value(rep, o[cols[0]])} per rep ({moved['rep']}) and "
+            f"{format_kpi_value(ops, o[cols[1]])} per ops person ({moved['ops']}), against "
+            f"{labels[reference]}"
         )
     return charts.payouts(shown, [labels[p] for p in featured], title)
+
+
+def _pay_moves(results: Results, reference: int, other: int) -> dict[str, str]:
+    """Each role's change in mean bonus as the comparison judges it: the paired difference, or
+    'no clear change' when it is under 80% sure either way."""
+    try:
+        diffs = paired_differences(results, reference, [other], list(PAY_KPIS.values()))
+    except ResultsError:
+        diffs = None
+    out = {}
+    for role, name in PAY_KPIS.items():
+        kpi = KPIS[name]
+        row = None if diffs is None else diffs[diffs["kpi"] == name].iloc[0]
+        if row is None or math.isnan(row["p_better"]):
+            d = results.by_point.loc[other, f"{name}_mean"]
+            d -= results.by_point.loc[reference, f"{name}_mean"]
+            out[role] = format_kpi_value(kpi, float(d), diff=True, unit=False)
+        elif certainty(row["p_better"])[1] in ("better", "worse"):
+            more = "more" if row["diff"] > 0 else "less"
+            out[role] = f"{size(kpi, row['diff'], unit=False)} {more}"
+        else:
+            out[role] = "no clear change"
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -586,7 +661,8 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
                 "text": f"{names[raw]} against {base}: {change_phrase(rows)}.",
                 # a diagnosis's verdict leads; one line per lever keeps the summary short
                 "points": [] if diagnosis is not None else lines,
-                "numbers": [{"plan": names[raw], "reference": base, "kpi": k, **d[k]}
+                "numbers": [{"plan": names[raw], "reference": base, "scenario": raw,
+                             "reference_scenario": cmp["baseline"], "kpi": k, **d[k]}
                             for k in SUMMARY_KPIS],
             })  # fmt: skip
     elif results.kind == "sweep":
@@ -690,9 +766,10 @@ def _plan_changes(
         changes = [
             {
                 "key": k,
+                "name": meta[k]["name"],
                 "from": format_value(get_dotted(base, k)),
                 "to": format_value(get_dotted(s, k)),
-                "unit": meta[k]["unit"],
+                "unit": _unit(meta[k]["unit"], results.currency),
                 "source": meta[k]["source"],
             }
             for k in meta
@@ -711,8 +788,9 @@ def _assumptions(results: Results, reference: int) -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": r["key"],
+                "name": r["name"],
                 "value": format_value(get_dotted(s, r["key"])),
-                "unit": r["unit"],
+                "unit": _unit(r["unit"], results.currency),
                 "meaning": r["meaning"],
                 "source": r["source"],
                 "key_assumption": r["key"] in KEY_ASSUMPTIONS,
@@ -727,12 +805,37 @@ def _assumptions(results: Results, reference: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _provenance(results: Results) -> dict[str, Any]:
+def _unit(unit: str, code: str) -> str:
+    """A unit as a table shows it: money in the results' currency ("EUR/year")."""
+    return unit.replace("currency", code)
+
+
+def _lineup(results: Results, reference: int, featured: list[int],
+            labels: dict[int, str]) -> list[dict[str, str]]:  # fmt: skip
+    """The plans a board reads about, reference first, each with its scenario's description
+    (left blank when it only repeats the reference's, as a file that extends another does)."""
+    ref_text = str(results.scenario_config(reference).get("description", "")).strip()
+    out = []
+    shown = [reference] if results.kind == "sweep" else featured
+    for p in [reference, *(p for p in shown if p != reference)]:
+        text = str(results.scenario_config(p).get("description", "")).strip()
+        if results.kind == "sweep" or (p != reference and text == ref_text):
+            text = ""
+        out.append({"label": labels[p], "description": text})
+    return out
+
+
+def _provenance(results: Results, labels: dict[int, str]) -> dict[str, Any]:
     m = results.manifest
     code = m.get("code", {})
+    plans = "; ".join(
+        f"{labels[p]}: {results.labels[p]}" for p in range(min(results.n_points, MAX_PLANS))
+    )
     return {
         "results folder": results.path.name,
         "kind": results.kind,
+        "plans (label: name)": plans
+        + (f"; ... {results.n_points} in all" if results.n_points > MAX_PLANS else ""),
         "created (UTC)": m.get("created_utc", ""),
         "command": _portable(m.get("command") or []) or "(from Python)",
         "design points": results.n_points,
@@ -1021,6 +1124,8 @@ def render_html(report: Report, pngs: dict[str, bytes] | None = None) -> str:
         f"<title>{e(report.title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{e(report.title)}</h1>",
         f'<p class="sub">{e(report.subtitle)}</p>',
+        *_html_lineup(report),
+        f'<p class="sub">{e(board_glossary(report))}</p>',
         "<h2>Executive summary</h2><ul>",
     ]
     for item in report.summary:
@@ -1037,7 +1142,8 @@ def render_html(report: Report, pngs: dict[str, bytes] | None = None) -> str:
             f'<figure><img alt="{e(chart.title)}" src="data:image/png;base64,{data}">',
             f"<figcaption>{e(chart.caption)}</figcaption></figure>",
         ]
-    parts.append("<h2>Not in this report</h2>")
+    parts += [f'<h2 id="appendix">{e(APPENDIX)}</h2>', f"<p>{e(APPENDIX_NOTE)}</p>",
+              "<h2>Not in this report</h2>"]  # fmt: skip
     if report.omitted:
         parts.append(
             "<ul>"
@@ -1052,9 +1158,9 @@ def render_html(report: Report, pngs: dict[str, bytes] | None = None) -> str:
         if plan["changes"]:
             parts.append(
                 _html_table(
-                    ["lever", "from", "to", "unit", "source"],
+                    ["setting", "key", "from", "to", "unit", "source"],
                     [
-                        [c["key"], c["from"], c["to"], c["unit"], c["source"]]
+                        [c["name"], c["key"], c["from"], c["to"], c["unit"], c["source"]]
                         for c in plan["changes"]
                     ],
                 )
@@ -1067,13 +1173,13 @@ def render_html(report: Report, pngs: dict[str, bytes] | None = None) -> str:
         "<h2>Assumptions</h2>",
         f"<p>Key assumptions of the reference plan. {_assumption_note(report)}</p>",
         _html_table(
-            ["assumption", "value", "unit", "source"],
-            [[a["meaning"], a["value"], a["unit"], a["source"]] for a in key],
+            ["assumption", "value", "unit", "meaning", "source"],
+            [[a["name"], a["value"], a["unit"], a["meaning"], a["source"]] for a in key],
         ),
         f"<details><summary>All {len(report.assumptions)} parameters</summary>",
         _html_table(
-            ["key", "value", "unit", "meaning", "source"],
-            [[a["key"], a["value"], a["unit"], a["meaning"], a["source"]] for a in rest],
+            ["parameter", "key", "value", "unit", "meaning", "source"],
+            [[a["name"], a["key"], a["value"], a["unit"], a["meaning"], a["source"]] for a in rest],
         ),
         "</details>",
         "<h2>Method and provenance</h2><ul>",
@@ -1083,6 +1189,43 @@ def render_html(report: Report, pngs: dict[str, bytes] | None = None) -> str:
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+#: Where the board-facing part of a pack ends: the HTML heading and the deck's divider slide.
+APPENDIX = "Appendix"
+APPENDIX_NOTE = (
+    "For the analyst: what the report leaves out and why, what each plan changes setting by "
+    "setting, every assumption with its source, the method, and how to reproduce the numbers."
+)
+
+
+def _html_lineup(report: Report) -> list[str]:
+    e = _escape
+    if not any(x["description"] for x in report.lineup):
+        return []
+    items = "".join(
+        f"<li><b>{e(x['label'])}</b>{': ' + e(x['description']) if x['description'] else ''}</li>"
+        for x in report.lineup
+    )
+    return [f"<p>The plans, the first one the reference:</p><ul>{items}</ul>"]
+
+
+def board_texts(report: Report) -> list[str]:
+    """Every text of the board-facing part of a pack: title, subtitle, the plans, the summary
+    and each chart's headline, caption and drawn text."""
+    texts = [report.title, report.subtitle]
+    texts += [f"{x['label']} {x['description']}" for x in report.lineup]
+    for item in report.summary:
+        texts += [item["text"], *item["points"]]
+    for chart in report.charts:
+        texts += [chart.title, chart.caption]
+        texts += [t.get_text() for t in chart.figure.findobj(matplotlib.text.Text)]
+    return texts
+
+
+def board_glossary(report: Report) -> str:
+    """The abbreviations the board-facing part uses, spelled out, with the currency."""
+    return glossary(board_texts(report), report.results.currency)
 
 
 def _assumption_note(report: Report) -> str:
@@ -1119,9 +1262,11 @@ def render_pptx(report: Report) -> bytes:
     prs = Presentation()
     prs.slide_width, prs.slide_height = Emu(12192000), Emu(6858000)  # 16:9, 13.33 x 7.5 in
     _title_slide(prs, report)
+    _lineup_slide(prs, report)
     _summary_slides(prs, report)
     for chart in report.charts:
         _chart_slide(prs, chart)
+    _bullets(_slide(prs, f"{APPENDIX}: for the analyst"), [(APPENDIX_NOTE, 0, False)], size=20)
     _omitted_slide(prs, report)
     _plan_slides(prs, report)
     _assumption_slide(prs, report)
@@ -1170,11 +1315,29 @@ def _title_slide(prs: Any, report: Report) -> None:
     from pptx.util import Inches
 
     s = _blank(prs)
-    box = s.shapes.add_textbox(Inches(0.8), Inches(2.3), Inches(11.7), Inches(3))
+    box = s.shapes.add_textbox(Inches(0.8), Inches(1.2), Inches(11.7), Inches(5.6))
     tf = box.text_frame
     tf.word_wrap = True
-    _put(tf.paragraphs[0], report.title, 40, bold=True)
-    _put(tf.add_paragraph(), report.subtitle, 18, colour=GREY)
+    size = 40 if len(report.title) <= 60 else 32 if len(report.title) <= 120 else 26
+    _put(tf.paragraphs[0], report.title, size, bold=True)
+    plans = [x["label"] for x in report.lineup]
+    if plans:
+        line = f"Plans: {plans[0]} (the reference)"
+        line += f", {join_words(plans[1:])}" if len(plans) > 1 else ""
+        _put(tf.add_paragraph(), line, 20)
+    _put(tf.add_paragraph(), report.subtitle, 16, colour=GREY)
+    _put(tf.add_paragraph(), board_glossary(report), 14, colour=GREY)
+
+
+def _lineup_slide(prs: Any, report: Report) -> None:
+    """The plans with their descriptions, when the scenarios have any."""
+    if not any(x["description"] for x in report.lineup):
+        return
+    items = [
+        (f"{x['label']}: {x['description']}" if x["description"] else x["label"], 0, False)
+        for x in report.lineup
+    ]
+    _bullets(_slide(prs, "The plans, the first one the reference"), items, size=SUMMARY_PT)
 
 
 def _summary_pages(summary: list[dict[str, Any]]) -> list[list[Bullet]]:
@@ -1236,9 +1399,10 @@ def _plan_slides(prs: Any, report: Report) -> None:
     for plan in report.plans:
         items.append((plan["plan"], 0, True))
         items += [
-            (f"{c['key']}: {c['from']} \u2192 {c['to']} (source: {c['source']})", 1, False)
+            (f"{c['name']} ({c['key']}): {c['from']} \u2192 {c['to']} (source: {c['source']})",
+             1, False)
             for c in plan["changes"][:8]
-        ]
+        ]  # fmt: skip
         if len(plan["changes"]) > 8:
             items.append(
                 (f"... and {len(plan['changes']) - 8} more (see the HTML report)", 1, False)
@@ -1269,7 +1433,7 @@ def _assumption_slide(prs: Any, report: Report) -> None:
     for i in range(rows):
         table.rows[i].height = Inches(0.25)
     body = [("assumption", "value", "unit", "source")] + [
-        (a["meaning"], a["value"], a["unit"], a["source"]) for a in key
+        (a["name"], a["value"], a["unit"], a["source"]) for a in key
     ]
     for i, row in enumerate(body):
         for j, text in enumerate(row):
@@ -1281,7 +1445,8 @@ def _assumption_slide(prs: Any, report: Report) -> None:
 
 def _provenance_slide(prs: Any, report: Report) -> None:
     s = _slide(prs, "Provenance: how to reproduce these numbers")
-    keys = ("results folder", "command", "design points", "replications per point",
+    keys = ("results folder", "command", "plans (label: name)", "design points",
+            "replications per point",
             "root seed", "seed rule", "config hash", "code version", "git commit",
             "simulation source hash", "packages")  # fmt: skip
     _bullets(s, [(f"{k}: {report.provenance[k]}", 0, False) for k in keys], top=1.4, size=13)
