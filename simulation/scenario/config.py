@@ -879,6 +879,30 @@ class Market(Section):
         ge=0,
         le=20,
     )
+    gross_margin: Float = P(
+        0.8,
+        "share of contract value",
+        "B2B subscription software keeps ~75-80% of revenue after the cost of serving it "
+        "(public SaaS benchmarks); the staff modelled here are subtracted as payroll, so this "
+        "covers only costs outside the model (hosting, licences, third-party support)",
+        "Gross margin on a customer's annual contract value, before the payroll of the reps and "
+        "ops staff modelled here (net value subtracts that separately).",
+        ge=0,
+        le=1,
+    )
+
+
+class Economics(Section):
+    redeployable_share: Float = P(
+        0.0,
+        "share",
+        "assumption: at fixed head-count, hours freed from friction or slack are paid anyway and "
+        "only pay off through more output, which the model already counts",
+        "Share of unproductive paid hours (friction and slack) whose loaded cost the firm could "
+        "save or redeploy elsewhere; net value subtracts that share of their cost.",
+        ge=0,
+        le=1,
+    )
 
 
 class Behaviour(Section):
@@ -1122,6 +1146,7 @@ class Scenario(Section):
     coaching: Coaching = Field(default_factory=Coaching)
     market: Market = Field(default_factory=Market)
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    economics: Economics = Field(default_factory=Economics)
     report: ReportSettings = Field(default_factory=ReportSettings)
     interventions: list[Intervention] = Field(default_factory=list)
 
@@ -1205,24 +1230,16 @@ def describe_errors(
     thousand typos still gives a short message.
     """
     errors = exc.errors()
-    lines = []
-    listed: set[str] = set()  # the valid keys of a level are listed once per message
-    for err in errors[:limit]:
-        line = _describe_error(err, root, prefix)
-        head, sep, valid = line.partition(_VALID_HERE)
-        if sep and valid in listed:
-            line = head + "unknown key (valid keys as listed earlier)"
-        listed.add(valid)
-        lines.append(line)
+    listed: set[str] = set()  # levels whose valid keys were listed already
+    lines = [_describe_error(err, root, prefix, listed) for err in errors[:limit]]
     if len(errors) > limit:
         lines.append(f"and {len(errors) - limit} more problem(s)")
     return lines
 
 
-_VALID_HERE = "unknown key; valid keys here: "
-
-
-def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
+def _describe_error(
+    err: Any, root: type[BaseModel] | None, prefix: str, listed: set[str] | None = None
+) -> str:
     loc = err["loc"]
     path = prefix
     for part in loc:
@@ -1248,8 +1265,12 @@ def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
                 parent = ann
             elif part == "interventions":
                 parent = Intervention
-        valid = ", ".join(parent.model_fields)
-        msg = f"{_VALID_HERE}{valid}"
+        listed = set() if listed is None else listed
+        if parent.__name__ in listed:
+            msg = "unknown key (valid keys listed above)"
+        else:
+            listed.add(parent.__name__)
+            msg = f"unknown key; valid keys here: {', '.join(parent.model_fields)}"
     elif err["type"] in ("missing",):
         msg = "required key is missing"
     return f"{path or (root or Scenario).__name__.lower()}: {msg}"
@@ -1406,6 +1427,7 @@ NAMES: dict[str, str] = {
     "market.churn_info_hazard": "Churn risk of an empty package",
     "market.promise_rework": "Rework on an oversold deal",
     "market.exceptions_per_deal": "Exceptions per deal",
+    "market.gross_margin": "Gross margin on contract value",
     "behaviour.choice_rule": "How people split their day",
     "behaviour.effort_elasticity": "Effort response to pay",
     "behaviour.logit_beta": "Sharpness of people's choices",
@@ -1426,6 +1448,7 @@ NAMES: dict[str, str] = {
     "behaviour.bonus_salience": "Weight of bonus money",
     "behaviour.help_efficiency": "Output of an hour of help",
     "behaviour.doc_hours_need": "Documentation hours per package",
+    "economics.redeployable_share": "Share of lost hours the firm saves",
     "report.currency": "Currency",
 }
 
