@@ -556,6 +556,10 @@ CHOICES: dict[tuple[str, str], str] = {
     ("incentives.rep_measure", "activation"): "reps paid on activated customers",
     ("behaviour.choice_rule", "logit"): "people weigh every task at once",
     ("behaviour.choice_rule", "budget"): "people budget effort task by task",
+    ("structure.kind", "silo"): "functional silos",
+    ("structure.kind", "pod"): "cross-functional pods",
+    ("structure.kind", "squad"): "cross-functional squads",
+    ("structure.kind", "tribe"): "cross-functional tribes",
 }
 #: How a structure's teams are called, by kind.
 TEAMS = {"silo": "functional teams", "pod": "pods", "squad": "squads", "tribe": "tribes"}

@@ -60,6 +60,7 @@ __all__ = [
     "MoneyFormatter",
     "axis_label",
     "change_phrase",
+    "daily_productivity_loss",
     "difference_panels",
     "figure_bytes",
     "frontier",
@@ -427,12 +428,19 @@ def write_tornado(d: Mapping[str, Any], folder: Path) -> list[Path]:
 
 #: Daily series a board reads, with their label, unit, scale and whether to smooth them.
 SERIES = {
-    "loss_share_today": ("Productivity loss", "% of paid hours", 100.0),
+    "productivity_loss_today": ("Productivity loss", "% of paid hours", 100.0),
     "handover_backlog": ("Handover backlog", "deals waiting for ops", 1.0),
     "activated_today": ("Customers activated", "per day (10-day average)", 1.0),
     "churned_today": ("Customers lost at handover", "per day (10-day average)", 1.0),
 }
 SMOOTH_DAYS = 10
+
+
+def daily_productivity_loss(daily: pd.DataFrame) -> pd.Series:
+    """Each day's productivity loss as the KPI counts it: friction plus slack, as a share of
+    paid hours (a folder written before slack counted holds friction alone)."""
+    slack = daily.get("slack_share_today", 0.0)
+    return daily["loss_share_today"] + slack
 
 
 def time_series(
@@ -448,6 +456,7 @@ def time_series(
     before 0 are the warm-up and are not shown.
     """
     data = daily[(daily["day"] >= 0) & daily["point"].isin(list(labels))]
+    data = data.assign(productivity_loss_today=daily_productivity_loss(data))
     colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(labels)}
     with theme():
         fig, axes = _subplots(2, 2, sharex=True)

@@ -465,7 +465,7 @@ def _series_headline(results: Results, daily: pd.DataFrame, featured: list[int],
     year = results.by_point["productivity_loss_mean"]
     year = year[year.index.isin(featured)].dropna()
     end = daily[daily["day"] >= daily["day"].max() - (END_DAYS - 1)]
-    level = end.groupby("point")["loss_share_today"].mean()
+    level = charts.daily_productivity_loss(end).groupby(end["point"]).mean()
     if year.empty:
         return "Productivity loss by day over the measured year"
     best = int(year.idxmin())
@@ -567,13 +567,11 @@ def _value_stream(
     ca = ref_row[f"{worst}_pct_complete_accurate_mean"]
     proc = ref_row["end_to_end_process_days_mean"]
     wait = ref_row["end_to_end_wait_days_mean"]
-    ratio = proc / (proc + wait) if proc + wait > 0 else math.nan
     lead = format_kpi_value(KPIS["lead_time_days"], float(ref_row["lead_time_days_mean"]))
     title = (
-        f"{worst.capitalize()} is the worst handoff under {labels[reference]}: {ca:.0f}% of "
-        f"its work leaves it complete and accurate. From first contact to activation a "
-        f"customer takes {proc + wait:.0f} working days, {ratio:.0%} of them work; the lead "
-        f"time, from close to activation, is {lead}"
+        f"Under {labels[reference]} a customer takes {proc + wait:.0f} working days from first "
+        f"contact to activation, {lead} from close (the lead time); {worst} is the worst "
+        f"handoff, {ca:.0f}% complete and accurate"
     )
     return charts.value_stream(pts, [labels[p] for p in featured], title)
 
@@ -606,10 +604,9 @@ def _payouts(
         o = pts.loc[other]
         moved = _pay_moves(results, reference, other)
         title = (
-            f"Who gains and who loses: under {labels[other]} the mean bonus is "
-            f"{format_kpi_value(rep, o[cols[0]])} per rep ({moved['rep']}) and "
-            f"{format_kpi_value(ops, o[cols[1]])} per ops person ({moved['ops']}), against "
-            f"{labels[reference]}"
+            f"Mean bonus under {labels[other]} against {labels[reference]}: "
+            f"{format_kpi_value(rep, o[cols[0]])} per rep ({moved['rep']}), "
+            f"{format_kpi_value(ops, o[cols[1]])} per ops person ({moved['ops']})"
         )
     return charts.payouts(shown, [labels[p] for p in featured], title)
 
@@ -631,7 +628,7 @@ def _pay_moves(results: Results, reference: int, other: int) -> dict[str, str]:
             out[role] = format_kpi_value(kpi, float(d), diff=True, unit=False)
         elif certainty(row["p_better"])[1] in ("better", "worse"):
             more = "more" if row["diff"] > 0 else "less"
-            out[role] = f"{size(kpi, row['diff'], unit=False)} {more}"
+            out[role] = f"{results.currency} {size(kpi, row['diff'], unit=False)} {more}"
         else:
             out[role] = "no clear change"
     return out
@@ -716,7 +713,7 @@ def _sweep_summary(
     lead = f"{results.n_points} designs x {results.replications} replications."
     if today is not None:
         good, bad = best_at.get(today, []), worst_at.get(today, [])
-        lead += f" Today's plan, {labels[today]}, is "
+        lead += f" The starting set-up, {labels[today]}, is "
         lead += " and ".join(
             x
             for x in (
