@@ -413,3 +413,18 @@ def test_value_stream_headline_says_what_it_measures(compare_pack: dict[str, Any
     # the lead time it names is the KPI the comparison shows
     assert _shown(results, 0, "lead_time_days") in chart.title, chart.title
     assert "close to activation" in chart.caption
+
+
+def test_time_series_plots_the_kpi_its_headline_names(compare_pack: dict[str, Any]) -> None:
+    """The chart's daily productivity loss averages, over the year, to the KPI of each run."""
+    from simulation.report.charts import daily_productivity_loss
+
+    results = load_results(compare_pack["results"])
+    daily = results.daily
+    assert daily is not None
+    year = daily[daily["day"] >= 0]
+    mean = daily_productivity_loss(year).groupby([year["point"], year["replication"]]).mean()
+    for _, run in results.runs.iterrows():
+        assert mean[(run["point"], run["replication"])] == pytest.approx(
+            run["productivity_loss"], rel=1e-9
+        )
