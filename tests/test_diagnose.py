@@ -23,7 +23,7 @@ from simulation.cli import main as cli
 from simulation.cli.main import render_diagnosis
 from simulation.experiments import diagnose
 from simulation.model.metrics import KPIS
-from simulation.scenario.levers import CURRENT, LEVERS
+from simulation.scenario.levers import CURRENT, LEVER_SETS, LEVERS
 from simulation.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -82,7 +82,8 @@ def diagnosis(tiny, tmp_path_factory) -> dict:
 
 def test_every_lever_runs_on_the_same_seeds_as_current(diagnosis):
     runs = pq.read_table(Path(diagnosis["results"]) / "runs.parquet").to_pandas()
-    assert sorted(runs["scenario"].unique()) == sorted([CURRENT, *(lv.key for lv in LEVERS)])
+    tested = [CURRENT, *(lv.key for lv in LEVER_SETS["all"])]
+    assert sorted(runs["scenario"].unique()) == sorted(tested)
     seeds = runs.pivot(index="replication", columns="scenario", values="seed")
     assert len(seeds) == 4
     for label in seeds.columns:
@@ -148,7 +149,7 @@ def test_diagnosis_json_is_saved_and_renders(diagnosis):
     effects = effects_frame(diagnosis)
     assert list(effects.columns) == ["lever", "label", "kpi", "diff", "ci_low", "ci_high",
                                      "p_better"]  # fmt: skip
-    assert len(effects) == len(LEVERS) * len(KPIS)
+    assert len(effects) == len(LEVER_SETS["all"]) * len(KPIS)
 
 
 def test_same_seed_same_diagnosis_other_seed_other_numbers(tiny, diagnosis, tmp_path):
@@ -168,14 +169,15 @@ def test_a_lever_already_in_place_is_skipped_and_reported(tiny, tmp_path):
         encoding="utf-8",
     )
     d = diagnose(path, reps=2, seed=1, out=tmp_path / "d")
-    assert [x["lever"] for x in d["already_in_place"]] == ["channel_strategy"]
-    assert "channel_strategy" not in [x["lever"] for x in d["levers"]]
-    assert all(r["lever"] != "channel_strategy" for r in d["rankings"]["throughput"])
+    in_place = ["channel_strategy", "sla_channels", "decision_archive"]  # the bundle, its parts
+    assert [x["lever"] for x in d["already_in_place"]] == in_place
+    assert not set(in_place) & {x["lever"] for x in d["levers"]}
+    assert all(r["lever"] not in in_place for r in d["rankings"]["throughput"])
     assert any("already in place" in n for n in d["notes"])
-    assert "Already in place, so not tested: Channel strategy with SLAs." in d["verdict"]
+    assert "Already in place, so not tested: Channel strategy with SLAs" in d["verdict"]
     assert load_results(d["results"]).manifest["config"]["labels"] == [
         CURRENT,
-        *(lv.key for lv in LEVERS if lv.key != "channel_strategy"),
+        *(lv.key for lv in LEVER_SETS["all"] if lv.key not in in_place),
     ]
 
 
@@ -189,13 +191,15 @@ def test_interventions_that_touch_a_lever_are_noted(tiny, tmp_path):
         "  - day: 12\n    label: glossary\n    set: {info.glossary: true}\n",
         encoding="utf-8",
     )
-    plan = plan_diagnosis(path, 2, 1, out=tmp_path / "d")
+    # rolled out on day 0, before the scenario's own steps
+    plan = plan_diagnosis(path, 2, 1, out=tmp_path / "d", rollout_day=0, levers="bundles")
     assert len(plan.levers) == 6
     bonus = [n for n in plan.notes if n.startswith("Blended bonus")]
     assert len(bonus) == 1 and "day 10" in bonus[0] and "overriding" in bonus[0]
     glossary = [n for n in plan.notes if n.startswith("Translation")]
     assert len(glossary) == 1 and "day 12" in glossary[0] and "brought forward" in glossary[0]
-    playbook = plan_diagnosis(SCENARIOS / "playbook.yaml", 2, 1, out=tmp_path / "p")
+    playbook = plan_diagnosis(SCENARIOS / "playbook.yaml", 2, 1, out=tmp_path / "p",
+                              rollout_day=0, levers="bundles")  # fmt: skip
     assert sum("brought forward" in n for n in playbook.notes) == 5
     assert playbook.rollout_days == {"channel_strategy": 20, "translation": 40,
                                      "blended_bonus": 60, "handover_gate": 80, "squads": 100,

@@ -408,7 +408,9 @@ def tornado(effects: pd.DataFrame, rank_kpi: str, title: str) -> Chart:
 
 def write_tornado(d: Mapping[str, Any], folder: Path) -> list[Path]:
     """Save the tornado chart of a diagnosis's ranking KPI in ``folder`` (PNG and SVG)."""
-    title = f"Each playbook lever alone against '{d['scenario']}'"
+    roll = d.get("rollout")
+    when = f", year after roll-out on day {roll['day']}" if roll else ""
+    title = f"Each playbook lever alone against '{d['scenario']}'{when}"
     chart = tornado(effects_frame(d), d["rank_by"], title)
     return save_chart(chart, folder, formats=("png", "svg"))
 
