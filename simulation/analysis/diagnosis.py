@@ -50,7 +50,8 @@ from simulation.analysis.words import certainty, headline_text, verdict_text
 from simulation.batch.design import Design, compare_design, slug
 from simulation.batch.store import write_json
 from simulation.common.formats import format_value
-from simulation.model.metrics import KPI, KPIS, MISSION
+from simulation.model.hours import DAYS_PER_YEAR
+from simulation.model.metrics import AFTER_ROLLOUT, KPI, KPIS, MISSION, WINDOW_KPIS
 from simulation.scenario.config import Scenario, get_dotted, same_value
 from simulation.scenario.levers import (
     CURRENT,
@@ -369,9 +370,10 @@ class Plan:
     @property
     def window(self) -> tuple[int, int]:
         """Measured days ``[first, end)`` of the year after roll-out: from the first roll-out
-        of any variant (the scenario's own may come earlier), for the scenario's horizon."""
+        of any variant (the scenario's own may come earlier), a working year or to the end of
+        the run (the model's window, :func:`simulation.model.metrics.after_rollout_kpis`)."""
         first = min([self.rollout_day, *(iv.day for iv in self.start.interventions)])
-        return first, min(first + self.start.horizon_days, self.horizon_days)
+        return first, min(first + int(DAYS_PER_YEAR), self.horizon_days)
 
 
 #: The longest horizon a scenario may have (measured days), so the latest roll-out day.
@@ -589,14 +591,14 @@ def plan_diagnosis(
     )  # fmt: skip
 
 
-#: Prefix of a run's values measured over the year after the first roll-out (the model's).
-AFTER = "after_rollout_"
+AFTER = AFTER_ROLLOUT  # prefix of a run's values over the year after its first roll-out
 
 
 def _after_kpis(results: Results) -> list[str]:
-    """The KPIs the runs carry for the year after roll-out (defined in at least one run)."""
+    """The KPIs the runs carry for the year after roll-out (defined in at least one run; a
+    folder written before the model measured that year has none)."""
     runs = results.runs
-    return [k for k in KPIS if f"{AFTER}{k}" in runs.columns and runs[f"{AFTER}{k}"].notna().any()]
+    return [k for k in WINDOW_KPIS if AFTER + k in runs.columns and runs[AFTER + k].notna().any()]
 
 
 def _diffs(results: Results, labels: Sequence[str], kpis: Sequence[str], prefix: str) -> list[dict]:

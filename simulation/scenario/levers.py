@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 CURRENT = "current"  # label of the starting scenario in a diagnosis results folder
-DEFAULT_RANK = "cost_of_friction"  # lost hours at loaded cost plus customers lost at handover
+DEFAULT_RANK = "net_value"  # the money a year of the plan earns (margin less bonus and payroll)
 #: Measured day a diagnosis rolls each lever out on: after one pay period (21 working days, a
 #: month) of the current set-up, so every run shows the before and the after on the same seeds
 #: and a change, squads' reorganisation dip included, lands on a running organisation with full
