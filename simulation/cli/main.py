@@ -873,7 +873,7 @@ def add_diagnose_parser(sub: Any) -> argparse.ArgumentParser:
         help="roll each lever of the playbook out alone and say which single change to make first",
         description="Start from SCENARIO, roll each of the six playbook levers (and the parts "
         "of those that bundle several changes) out alone on the same seeds, rank them by their "
-        "effect on every KPI over the year after roll-out with 95%% intervals, and say in plain "
+        "effect on every KPI over the year after roll-out with 95% intervals, and say in plain "
         "words which single change the model favours and how sure it is.",
     )
     p.add_argument("scenario", help="scenario YAML file to start from (the current set-up)")
@@ -883,8 +883,8 @@ def add_diagnose_parser(sub: Any) -> argparse.ArgumentParser:
         "--rank-by",
         default=DEFAULT_RANK,
         metavar="KPI",
-        help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}: lost hours plus "
-        "customers lost at handover, per year)",
+        help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}: gross margin on the "
+        "customers activated, less bonus and payroll, per year)",
     )
     p.add_argument(
         "--levers",

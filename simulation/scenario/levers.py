@@ -96,7 +96,7 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         MVH,
-        "Minimum Viable Handoff (gate, red flags, auto-trigger)",
+        "Minimum Viable Handoff (all 3 parts)",
         "the Minimum Viable Handoff (gate, red flags and automatic trigger together)",
         "Introduce the Minimum Viable Handoff (gate, red flags and automatic trigger)",
         {
