@@ -382,7 +382,7 @@ LONGEST_HORIZON = next(
 )
 #: The key the roll-out step of ``current`` sets to the value it already has: a day marker.
 MARK_KEY = "comms.strategy"
-MARK_LABEL = "levers roll out (no change here)"
+MARK_LABEL = "roll-out day (current set-up unchanged)"
 
 
 def check_rollout_day(day: int, horizon: int, where: str = "rollout_day") -> int:
@@ -579,10 +579,9 @@ def plan_diagnosis(
                   _window_note(start, rollout_day)):  # fmt: skip
         if extra is not None:
             notes.append(extra)
+    by = f" by day {rollout_day}" if start.interventions else ""  # its own roll-out counts
     for lever in chosen.skipped:
-        by = f"by day {rollout_day}" if start.interventions else ""
-        notes.insert(0, f"{lever.label}: already in place in '{start.name}'"
-                        f"{' ' + by if by else ''}, so not tested.")  # fmt: skip
+        notes.insert(0, f"{lever.label}: already in place in '{start.name}'{by}, so not tested.")
     design = _diagnosis_design(start, chosen, reps, seed, source, rollout_day, levers)
     folder = results_folder(out, design.name, 80)
     return Plan(
