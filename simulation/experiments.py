@@ -30,7 +30,7 @@ from simulation.batch.store import ResultsStore
 from simulation.model.metrics import result_columns
 from simulation.model.model import DAILY_SERIES
 from simulation.scenario.config import Scenario
-from simulation.scenario.levers import DEFAULT_RANK
+from simulation.scenario.levers import DEFAULT_LEVER_SET, DEFAULT_RANK, DEFAULT_ROLLOUT_DAY
 from simulation.scenario.loader import load_scenario
 
 __all__ = [
@@ -190,27 +190,36 @@ def diagnose(
     progress: Callable[[int, int], None] | None = None,
     command: Sequence[str] = (),
     overrides: Mapping[str, Any] | None = None,
+    rollout_day: int = DEFAULT_ROLLOUT_DAY,
+    levers: str = DEFAULT_LEVER_SET,
 ) -> dict[str, Any]:
-    """Apply each playbook lever alone to ``scenario`` on common random numbers and rank them.
+    """Roll each playbook lever (or part of one) out alone on ``scenario`` on common random
+    numbers and rank them.
 
     Args:
         out: results folder (default ``results/diagnose-<scenario name>``); an existing one is
             refused unless ``resume``.
         rank_by: the KPI that picks the favoured lever (default the cost of friction).
         overrides: dotted lever changes applied to the starting scenario first.
+        rollout_day: the measured day each lever is rolled out on (default 21, after one pay
+            period); every run is this many days longer than the scenario's horizon, so a full
+            horizon follows the roll-out.
+        levers: ``all`` (default: the six playbook levers and the parts of those that bundle
+            several changes), ``bundles`` (the six as the playbook packages them) or ``parts``.
 
     Returns:
         The diagnosis: scenario, replications, seed, results folder, levers tested and already
-        in place, notes, per-KPI rankings with 95% intervals, the favoured lever, its
-        comparison with the runner-up, wins out of replications, trade-offs and the verdict.
-        Also saved as ``<out>/diagnosis.json``.
+        in place, notes, per-KPI rankings over the year after roll-out with 95% intervals, the
+        same over the whole run (``whole_run``), the favoured lever, its comparison with the
+        runner-up, wins out of replications, trade-offs and the verdict. Also saved as
+        ``<out>/diagnosis.json``.
 
     Raises:
         ScenarioError: a bad scenario, ``rank_by`` or results folder (a user error).
         RuntimeError: some runs failed (their tracebacks are in ``<out>/failures``).
     """
     check_rank_by(rank_by)
-    plan = plan_diagnosis(scenario, reps, seed, out, overrides)
+    plan = plan_diagnosis(scenario, reps, seed, out, overrides, rollout_day, levers)
     summary = execute(
         plan.design, plan.out, workers=workers, resume=resume, progress=progress, command=command
     )

@@ -27,7 +27,7 @@ from simulation.experiments import compare, sweep
 from simulation.model.metrics import KPIS
 from simulation.report.pack import build, build_report
 from simulation.scenario.config import lever_table
-from simulation.scenario.levers import LEVERS
+from simulation.scenario.levers import LEVER_BY_KEY
 
 pytestmark = pytest.mark.needs_model
 
@@ -177,13 +177,13 @@ def _board(pack: dict[str, Any]) -> dict[str, str]:
 
 
 def _code_names() -> set[str]:
-    """Every key of the levers table and of the playbook levers, their last parts and the
-    values a key takes from a list, when written as code (with an underscore or a dot).
-    Single words ("squads", "translation", "silo") are English words a board sentence may use
+    """Every key of the levers table and of the playbook levers (bundles and parts), their
+    last parts and the values a key takes from a list, when written as code (with an
+    underscore or a dot). Single words ("squads", "translation", "silo") are English words a board sentence may use
     in their plain meaning."""
     table = lever_table()
-    keys = {r["key"] for r in table} | {lv.key for lv in LEVERS}
-    keys |= {k for lv in LEVERS for k in lv.changes}
+    keys = {r["key"] for r in table} | set(LEVER_BY_KEY)
+    keys |= {k for lv in LEVER_BY_KEY.values() for k in lv.changes}
     leaves = {k.rsplit(".", 1)[-1] for k in keys}
     choices = {v.strip() for r in table if " | " in r["range"] for v in r["range"].split("|")}
     return {t for t in keys | leaves | choices if "_" in t or "." in t}

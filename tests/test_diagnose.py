@@ -6,11 +6,12 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import TINY_SCENARIO
 
-from simulation.analysis.compare import format_kpi_value
+from simulation.analysis.compare import format_kpi_value, paired_difference
 from simulation.analysis.diagnosis import (
     count_wins,
     effects_frame,
@@ -22,8 +23,8 @@ from simulation.analysis.results import load_results, paired_differences
 from simulation.cli import main as cli
 from simulation.cli.main import render_diagnosis
 from simulation.experiments import diagnose
-from simulation.model.metrics import KPIS
-from simulation.scenario.levers import CURRENT, LEVERS
+from simulation.model.metrics import AFTER_ROLLOUT, KPIS
+from simulation.scenario.levers import CURRENT, LEVER_BY_KEY, LEVER_SETS, LEVERS
 from simulation.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -83,7 +84,8 @@ def diagnosis(tiny, tmp_path_factory) -> dict:
 
 def test_every_lever_runs_on_the_same_seeds_as_current(diagnosis):
     runs = pq.read_table(Path(diagnosis["results"]) / "runs.parquet").to_pandas()
-    assert sorted(runs["scenario"].unique()) == sorted([CURRENT, *(lv.key for lv in LEVERS)])
+    tested = [CURRENT, *(lv.key for lv in LEVER_SETS["all"])]
+    assert sorted(runs["scenario"].unique()) == sorted(tested)
     seeds = runs.pivot(index="replication", columns="scenario", values="seed")
     assert len(seeds) == 4
     for label in seeds.columns:
@@ -91,10 +93,28 @@ def test_every_lever_runs_on_the_same_seeds_as_current(diagnosis):
     assert seeds[CURRENT].nunique() == 4
 
 
-def test_rankings_follow_the_paired_differences(diagnosis):
+def _paired(results, prefix: str) -> pd.DataFrame:
+    """Paired differences from current of ``prefix + kpi``, as ``paired_differences`` gives
+    them for the whole run."""
+    if not prefix:
+        return paired_differences(results, reference=0)
+    rows = []
+    for kpi in KPIS:
+        table = results.values(prefix + kpi)
+        for p in table.columns[1:]:
+            d = paired_difference(table[0].to_numpy(), table[p].to_numpy(), KPIS[kpi].better)
+            rows.append({"label": results.labels[p], "kpi": kpi, **d})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("window", ["after_rollout", "whole_run"])
+def test_rankings_follow_the_paired_differences(diagnosis, window):
     results = load_results(diagnosis["results"])
-    frame = paired_differences(results, reference=0)
-    for kpi, ranked in diagnosis["rankings"].items():
+    assert diagnosis["rollout"]["ranked_on"] == "after_rollout"
+    frame = _paired(results, AFTER_ROLLOUT if window == "after_rollout" else "")
+    rankings = diagnosis["rankings"] if window == "after_rollout" else (
+        diagnosis["whole_run"]["rankings"])  # fmt: skip
+    for kpi, ranked in rankings.items():
         rows = frame[frame["kpi"] == kpi]
         sign = 1 if KPIS[kpi].better == "higher" else -1
         gains = {r.label: sign * r.diff for r in rows.itertuples()}
@@ -116,7 +136,7 @@ def test_rankings_follow_the_paired_differences(diagnosis):
 def test_wins_count_replications_where_the_top_lever_was_best(diagnosis):
     results = load_results(diagnosis["results"])
     assert diagnosis["rank_by"] == "net_value"
-    table = results.values("net_value")
+    table = results.values(AFTER_ROLLOUT + "net_value")  # the year after roll-out decides
     labels = results.labels
     levers = table[[p for p in table.columns if labels[p] != CURRENT]]
     best = levers.max(axis=1)  # higher net value is better
@@ -136,7 +156,7 @@ def test_verdict_states_the_top_effect_as_in_the_json(diagnosis):
         for v in (top["ci_low"], top["ci_high"])
     )
     assert lo in diagnosis["verdict"] and hi in diagnosis["verdict"]
-    lever = next(lv for lv in LEVERS if lv.key == top["lever"])
+    lever = LEVER_BY_KEY[top["lever"]]  # a part can lead
     assert diagnosis["verdict"].startswith(lever.action)
 
 
@@ -150,7 +170,7 @@ def test_diagnosis_json_is_saved_and_renders(diagnosis):
     effects = effects_frame(diagnosis)
     assert list(effects.columns) == ["lever", "label", "kpi", "diff", "ci_low", "ci_high",
                                      "p_better"]  # fmt: skip
-    assert len(effects) == len(LEVERS) * len(KPIS)
+    assert len(effects) == len(LEVER_SETS["all"]) * len(KPIS)
 
 
 def test_same_seed_same_diagnosis_other_seed_other_numbers(tiny, diagnosis, tmp_path):
@@ -170,14 +190,15 @@ def test_a_lever_already_in_place_is_skipped_and_reported(tiny, tmp_path):
         encoding="utf-8",
     )
     d = diagnose(path, reps=2, seed=1, out=tmp_path / "d")
-    assert [x["lever"] for x in d["already_in_place"]] == ["channel_strategy"]
-    assert "channel_strategy" not in [x["lever"] for x in d["levers"]]
-    assert all(r["lever"] != "channel_strategy" for r in d["rankings"]["throughput"])
+    in_place = ["channel_strategy", "sla_channels", "decision_archive"]  # the bundle, its parts
+    assert [x["lever"] for x in d["already_in_place"]] == in_place
+    assert not set(in_place) & {x["lever"] for x in d["levers"]}
+    assert all(r["lever"] not in in_place for r in d["rankings"]["throughput"])
     assert any("already in place" in n for n in d["notes"])
-    assert "Already in place, so not tested: Channel strategy with SLAs." in d["verdict"]
+    assert "Already in place, so not tested: Channel strategy with SLAs" in d["verdict"]
     assert load_results(d["results"]).manifest["config"]["labels"] == [
         CURRENT,
-        *(lv.key for lv in LEVERS if lv.key != "channel_strategy"),
+        *(lv.key for lv in LEVER_SETS["all"] if lv.key not in in_place),
     ]
 
 
@@ -191,13 +212,15 @@ def test_interventions_that_touch_a_lever_are_noted(tiny, tmp_path):
         "  - day: 12\n    label: glossary\n    set: {info.glossary: true}\n",
         encoding="utf-8",
     )
-    plan = plan_diagnosis(path, 2, 1, out=tmp_path / "d")
+    # rolled out on day 0, before the scenario's own steps
+    plan = plan_diagnosis(path, 2, 1, out=tmp_path / "d", rollout_day=0, levers="bundles")
     assert len(plan.levers) == 6
     bonus = [n for n in plan.notes if n.startswith("Blended bonus")]
     assert len(bonus) == 1 and "day 10" in bonus[0] and "overriding" in bonus[0]
     glossary = [n for n in plan.notes if n.startswith("Translation")]
     assert len(glossary) == 1 and "day 12" in glossary[0] and "brought forward" in glossary[0]
-    playbook = plan_diagnosis(SCENARIOS / "playbook.yaml", 2, 1, out=tmp_path / "p")
+    playbook = plan_diagnosis(SCENARIOS / "playbook.yaml", 2, 1, out=tmp_path / "p",
+                              rollout_day=0, levers="bundles")  # fmt: skip
     assert sum("brought forward" in n for n in playbook.notes) == 5
     assert playbook.rollout_days == {"channel_strategy": 20, "translation": 40,
                                      "blended_bonus": 60, "handover_gate": 80, "squads": 100,

@@ -1,10 +1,16 @@
 """Which single change first? Planning and statistics of a diagnosis.
 
 The playbook advises changing one system at a time. A diagnosis starts from a scenario ("current"),
-applies each of the six playbook levers (:mod:`simulation.scenario.levers`) alone on top of it, runs
-all of them on the same replication seeds (common random numbers: replication ``i`` of every variant
-faces the same customers) and ranks the levers by their paired difference from "current" on every
-KPI, with 95% intervals and the chance each one is better.
+rolls each playbook lever (:mod:`simulation.scenario.levers`) out alone on top of it, and, for the
+levers the playbook bundles from separate changes, each part alone too (``levers``: ``all``,
+``bundles`` or ``parts``). Each lever is an intervention on the roll-out day (default
+:data:`simulation.scenario.levers.DEFAULT_ROLLOUT_DAY`) of a run one scenario horizon longer than
+that day, so a full horizon follows the roll-out and transition costs (squads' reorganisation dip)
+are measured. All variants run on the same replication seeds (common random numbers: replication
+``i`` of every variant faces the same customers, and is the current set-up until the roll-out
+day). The levers are ranked by their paired difference from "current" on every KPI over the year
+after roll-out (the model's ``after_rollout_<kpi>`` values), with 95% intervals and the chance
+each one is better; the same over the whole run is reported beside them (``whole_run``).
 
 How sure the model is about the favoured lever is said three ways:
 
@@ -34,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from simulation.analysis.compare import paired_difference
 from simulation.analysis.results import (
+    Results,
     load_results,
-    paired_differences,
     results_folder,
     save_comparison,
 )
@@ -44,18 +50,22 @@ from simulation.analysis.words import certainty, headline_text, verdict_text
 from simulation.batch.design import Design, compare_design, slug
 from simulation.batch.store import write_json
 from simulation.common.formats import format_value
-from simulation.model.metrics import KPI, KPIS, MISSION
+from simulation.model.hours import DAYS_PER_YEAR
+from simulation.model.metrics import AFTER_ROLLOUT, KPI, KPIS, MISSION, WINDOW_KPIS
 from simulation.scenario.config import Scenario, get_dotted, same_value
 from simulation.scenario.levers import (
     CURRENT,
+    DEFAULT_LEVER_SET,
     DEFAULT_RANK,
+    DEFAULT_ROLLOUT_DAY,
     DEFAULTS,
     LEVER_BY_KEY,
-    LEVERS,
     Lever,
     in_place,
     intervention_notes,
+    lever_set,
     rollout_day,
+    state_on,
 )
 from simulation.scenario.loader import ScenarioError, load_scenario
 
@@ -333,7 +343,13 @@ def summarise_diagnosis(
 
 @dataclass
 class Plan:
-    """What a diagnosis runs: the starting scenario, the levers to test, and the design."""
+    """What a diagnosis runs: the starting scenario, the levers to test, and the design.
+
+    Every variant (``current`` included) runs ``rollout_day`` + the scenario's horizon measured
+    days; each lever is rolled out on ``rollout_day`` as an intervention on top of the
+    scenario's own roll-out, and ``current`` carries a roll-out step on that day that changes
+    nothing, so the year after roll-out is measured alike in every variant.
+    """
 
     start: Scenario
     source: str | None
@@ -343,12 +359,65 @@ class Plan:
     design: Design
     out: Path
     rollout_days: dict[str, int] = field(default_factory=dict)  # lever -> day it comes anyway
+    rollout_day: int = DEFAULT_ROLLOUT_DAY  # the measured day every lever is rolled out on
+    lever_set: str = DEFAULT_LEVER_SET
+
+    @property
+    def horizon_days(self) -> int:
+        """Measured days of every variant: the roll-out day plus the scenario's horizon."""
+        return self.rollout_day + self.start.horizon_days
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """Measured days ``[first, end)`` of the year after roll-out: from the first roll-out
+        of any variant (the scenario's own may come earlier), a working year or to the end of
+        the run (the model's window, :func:`simulation.model.metrics.after_rollout_kpis`)."""
+        first = min([self.rollout_day, *(iv.day for iv in self.start.interventions)])
+        return first, min(first + int(DAYS_PER_YEAR), self.horizon_days)
 
 
-def _partly_in_place_note(start: Scenario, lever: Lever) -> str | None:
+#: The longest horizon a scenario may have (measured days), so the latest roll-out day.
+LONGEST_HORIZON = next(
+    int(m.le) for m in Scenario.model_fields["horizon_days"].metadata if hasattr(m, "le")
+)
+#: The key the roll-out step of ``current`` sets to the value it already has: a day marker.
+MARK_KEY = "comms.strategy"
+MARK_LABEL = "roll-out day (current set-up unchanged)"
+
+
+def check_rollout_day(day: int, horizon: int, where: str = "rollout_day") -> int:
+    """The roll-out day, or an error naming the rule: a whole measured day from 0, and room
+    for the scenario's horizon after it within the longest run."""
+    limit = LONGEST_HORIZON
+    if isinstance(day, bool) or not isinstance(day, int) or day < 0:
+        raise DiagnoseError(f"{where}: must be a whole number of measured days from 0, got {day}")
+    if day + horizon > limit:
+        raise DiagnoseError(
+            f"{where}: day {day} plus the scenario's horizon of {horizon} days is more than the "
+            f"longest run ({limit} measured days); choose {limit - horizon} or less"
+        )
+    return day
+
+
+def rolled_out(start: Scenario, changes: Mapping[str, Any], day: int, label: str) -> Scenario:
+    """``start`` with ``changes`` rolled out on measured ``day`` (after the scenario's own
+    roll-out steps of that day) and its horizon extended by ``day``.
+
+    Raises:
+        ScenarioError: the changes give an invalid scenario on that day.
+    """
+    data = start.model_dump()
+    data["horizon_days"] = day + start.horizon_days
+    data["interventions"] = [*data["interventions"],
+                             {"day": day, "set": dict(changes), "label": label}]  # fmt: skip
+    return load_scenario(data)
+
+
+def _partly_in_place_note(start: Scenario, lever: Lever, day: int) -> str | None:
     """A note when some of the lever's changes already hold by deliberate choice.
 
-    A change whose value is merely the default does not count as held.
+    ``start`` is the scenario on the roll-out day. A change whose value is merely the default
+    does not count as held.
     """
     held = [
         k
@@ -358,7 +427,8 @@ def _partly_in_place_note(start: Scenario, lever: Lever) -> str | None:
     if not held:
         return None
     moves = ", ".join(
-        f"{k} {format_value(get_dotted(start, k))} -> {format_value(v)}"
+        f"{k} {format_value(get_dotted(start, k))} -> "
+        + (f"{day} (the roll-out day)" if k == "coaching.start_day" else format_value(v))
         for k, v in lever.changes.items()
         if k not in held
     )
@@ -379,19 +449,27 @@ class _Choice:
     rollouts: dict[str, int] = field(default_factory=dict)  # lever -> day it comes anyway
 
 
-def _choose_levers(start: Scenario) -> _Choice:
-    """Each playbook lever applied alone to ``start``, leaving out those in place or invalid."""
+def _variant(start: Scenario, on_day: Scenario, lever: Lever, day: int) -> Scenario:
+    """``lever`` rolled out on ``day``; the lever's changes are checked on the scenario of
+    that day first, so an invalid combination is named as before."""
+    load_scenario(on_day, lever.changes)
+    return rolled_out(start, lever.changes, day, lever.label)
+
+
+def _choose_levers(start: Scenario, levers: Sequence[Lever], day: int) -> _Choice:
+    """Each lever rolled out alone on ``day`` on top of ``start``, leaving out those in place
+    by then or invalid."""
     chosen = _Choice()
-    for lever in LEVERS:
-        chosen.notes += intervention_notes(start, lever)
-        if in_place(start, lever):
+    on_day = state_on(start, day)
+    for lever in levers:
+        if in_place(start, lever, day):
             chosen.skipped.append(lever)
             continue
-        note = _partly_in_place_note(start, lever)
+        note = _partly_in_place_note(on_day, lever, day)
         if note is not None:
             chosen.notes.append(note)
         try:
-            chosen.variants.append(load_scenario(start, lever.changes))
+            chosen.variants.append(_variant(start, on_day, lever, day))
         except ScenarioError as exc:
             chosen.notes.append(
                 f"{lever.label}: cannot be applied to this scenario, so not tested "
@@ -399,36 +477,47 @@ def _choose_levers(start: Scenario) -> _Choice:
             )
             continue
         chosen.levers.append(lever)
-        day = rollout_day(start, lever)
-        if day is not None:
-            chosen.rollouts[lever.key] = day
+        comes = rollout_day(start, lever)
+        if comes is not None and comes > day:
+            chosen.rollouts[lever.key] = comes
+    chosen.notes[:0] = intervention_notes(start, chosen.levers, day)
     return chosen
 
 
-def _squads_dip_note(start: Scenario, levers: Sequence[Lever]) -> str | None:
-    """Warn that squads tested from day 0 skip the reorganisation dip a silo would pay."""
+def _squads_dip_note(start: Scenario, levers: Sequence[Lever], day: int) -> str | None:
+    """Say that squads pay their reorganisation dip in the measured year after roll-out."""
     if not (any(lv.key == "squads" for lv in levers) and start.structure.kind == "silo"):
         return None
-    reorg = [iv.day for iv in start.interventions
-             if any(k.startswith("structure.") for k in iv.set)]  # fmt: skip
-    note = (
-        f"{LEVER_BY_KEY['squads'].label}: in place from the first simulated day, so the "
-        f"{start.structure.transition_days}-day reorganisation dip is not counted"
+    dip = start.structure.transition_days
+    if not dip:
+        return None
+    return (
+        f"{LEVER_BY_KEY['squads'].label}: rolled out on day {day} like every lever, so the "
+        f"{dip}-day reorganisation dip falls in the year after roll-out and counts against "
+        "them, as in a real roll-out."
     )
-    if reorg:
-        return note + (
-            f", while the current set-up pays it when it reorganises on day {min(reorg)}; "
-            "this flatters squads."
-        )
-    return note + "; rolled out mid-year, squads would pay it first."
+
+
+def _window_note(plan_start: Scenario, day: int) -> str | None:
+    """Say so when the scenario's own roll-out starts before the levers' roll-out day."""
+    own = [iv.day for iv in plan_start.interventions]
+    if not own or min(own) >= day:
+        return None
+    return (
+        f"The year after roll-out is measured from day {min(own)}, the first step of the "
+        f"scenario's own roll-out, not from day {day}: every variant is measured over the "
+        "same days."
+    )
 
 
 def _diagnosis_design(
-    start: Scenario, chosen: _Choice, reps: int, seed: int, source: str | None
-) -> Design:
+    start: Scenario, chosen: _Choice, reps: int, seed: int, source: str | None, day: int,
+    lever_set: str,
+) -> Design:  # fmt: skip
     """The compare design of "current" and every chosen lever, named after the scenario."""
+    marker = {MARK_KEY: get_dotted(state_on(start, day), MARK_KEY)}
     design = compare_design(
-        [start, *chosen.variants],
+        [rolled_out(start, marker, day, MARK_LABEL), *chosen.variants],
         reps,
         seed,
         labels=[CURRENT, *(lv.key for lv in chosen.levers)],
@@ -439,6 +528,8 @@ def _diagnosis_design(
         "scenario": start.name,
         "levers": {lv.key: dict(lv.changes) for lv in chosen.levers},
         "already_in_place": [lv.key for lv in chosen.skipped],
+        "rollout_day": day,
+        "lever_set": lever_set,
     }
     return design
 
@@ -449,59 +540,137 @@ def plan_diagnosis(
     seed: int = 1,
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    rollout_day: int = DEFAULT_ROLLOUT_DAY,
+    levers: str = DEFAULT_LEVER_SET,
 ) -> Plan:
     """Load the starting scenario, decide which levers to test and build the comparison design.
 
-    A lever already in place is left out; one the scenario cannot take (an invalid
-    combination) is left out with a note.
+    Args:
+        rollout_day: the measured day each lever is rolled out on; every variant runs this
+            many days more than the scenario's horizon, so a full horizon follows the roll-out.
+        levers: which levers to test: ``bundles``, ``parts`` or ``all`` (see
+            :data:`simulation.scenario.levers.LEVER_SETS`).
+
+    A lever already in place on the roll-out day is left out; one the scenario cannot take (an
+    invalid combination) is left out with a note.
 
     Raises:
-        ScenarioError: the scenario cannot be loaded, or no lever is left to test.
+        ScenarioError: the scenario cannot be loaded, a bad option, or no lever is left to test.
     """
     if reps < 1:
         raise DiagnoseError(f"reps: must be at least 1, got {reps}")
     if seed < 0:
         raise DiagnoseError(f"seed: must be at least 0, got {seed}")
+    try:
+        candidates = lever_set(levers)
+    except ValueError as exc:
+        raise DiagnoseError(f"levers: {exc}") from None
     source = None if isinstance(scenario, Scenario) else str(Path(scenario).resolve())
     start = load_scenario(scenario, overrides)
-    chosen = _choose_levers(start)
+    check_rollout_day(rollout_day, start.horizon_days)
+    chosen = _choose_levers(start, candidates, rollout_day)
     if not chosen.levers:
         raise DiagnoseError(
-            f"scenario '{start.name}': every lever of the playbook is already in place (or "
-            "cannot be applied), so there is nothing to compare"
+            f"scenario '{start.name}': every lever of the playbook is already in place by day "
+            f"{rollout_day} (or cannot be applied), so there is nothing to compare"
         )
     notes = chosen.notes
-    dip = _squads_dip_note(start, chosen.levers)
-    if dip is not None:
-        notes.append(dip)
+    for extra in (_squads_dip_note(start, chosen.levers, rollout_day),
+                  _window_note(start, rollout_day)):  # fmt: skip
+        if extra is not None:
+            notes.append(extra)
+    by = f" by day {rollout_day}" if start.interventions else ""  # its own roll-out counts
     for lever in chosen.skipped:
-        notes.insert(0, f"{lever.label}: already in place in '{start.name}', so not tested.")
-    design = _diagnosis_design(start, chosen, reps, seed, source)
+        notes.insert(0, f"{lever.label}: already in place in '{start.name}'{by}, so not tested.")
+    design = _diagnosis_design(start, chosen, reps, seed, source, rollout_day, levers)
     folder = results_folder(out, design.name, 80)
     return Plan(
-        start, source, chosen.levers, chosen.skipped, notes, design, folder, chosen.rollouts
-    )
+        start, source, chosen.levers, chosen.skipped, notes, design, folder, chosen.rollouts,
+        rollout_day, levers,
+    )  # fmt: skip
+
+
+AFTER = AFTER_ROLLOUT  # prefix of a run's values over the year after its first roll-out
+
+
+def _after_kpis(results: Results) -> list[str]:
+    """The KPIs the runs carry for the year after roll-out (defined in at least one run; a
+    folder written before the model measured that year has none)."""
+    runs = results.runs
+    return [k for k in WINDOW_KPIS if AFTER + k in runs.columns and runs[AFTER + k].notna().any()]
+
+
+def _diffs(results: Results, labels: Sequence[str], kpis: Sequence[str], prefix: str) -> list[dict]:
+    """Paired differences from "current" (point 0) of ``prefix + kpi``, one row per lever."""
+    rows = []
+    for kpi in kpis:
+        table = results.values(prefix + kpi)
+        base = table[0].to_numpy(dtype=float)
+        for p in table.columns:
+            if p == 0:
+                continue
+            d = paired_difference(base, table[p].to_numpy(dtype=float), KPIS[kpi].better)
+            rows.append({"point": p, "label": labels[p], "kpi": kpi, **d, "lever": labels[p]})
+    return rows
+
+
+def _means(results: Results, kpis: Sequence[str], prefix: str) -> dict[str, float]:
+    """Means over replications of "current" (point 0)."""
+    return {k: float(results.values(prefix + k)[0].mean()) for k in kpis}
+
+
+def _window_header(plan: Plan, after: Sequence[str], rank_by: str) -> dict[str, Any]:
+    """What the JSON says about the roll-out, the windows and the bundles."""
+    first, end = plan.window
+    return {
+        "lever_set": plan.lever_set,
+        "rollout": {
+            "day": plan.rollout_day,
+            "horizon_days": plan.horizon_days,
+            "after_rollout": {"from_day": first, "to_day": end},
+            "ranked_on": "after_rollout" if rank_by in after else "whole_run",
+            "after_rollout_kpis": list(after),
+        },
+        "bundles": {
+            lv.key: [p for p in lv.parts if p in {x.key for x in plan.levers}]
+            for lv in plan.levers
+            if lv.parts
+        },
+    }
+
+
+def _window_notes(plan: Plan, after: Sequence[str], rank_by: str) -> list[str]:
+    """Say when a ranking uses the whole run because the year after roll-out is not measured."""
+    if not after:
+        return ["These runs carry no figures for the year after roll-out, so every ranking "
+                "is over the whole run, the days before the roll-out included."]  # fmt: skip
+    if rank_by not in after:
+        return [f"{KPIS[rank_by].label} is measured over the whole run only, so the ranking on "
+                "it includes the days before the roll-out."]  # fmt: skip
+    return []
 
 
 def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
     """Read the finished results folder, rank the levers and save ``diagnosis.json``.
 
-    Also saves ``comparison.json`` (the folder's ordinary paired comparison), so the folder
-    reads like any compare folder.
+    The rankings that decide (``rankings``, ``top``, the verdict) are over the year after
+    roll-out for every KPI the runs measure there (``rollout.after_rollout_kpis``), the rest
+    over the whole run; ``whole_run`` ranks every KPI over the whole run, transition and the
+    days before the roll-out included. Also saves ``comparison.json`` (the folder's ordinary
+    paired comparison), so the folder reads like any compare folder.
     """
     check_rank_by(rank_by)
     results = load_results(plan.out)
     save_comparison(results)
-    frame = paired_differences(results, reference=0)
     labels = results.manifest["config"]["labels"]
-    lever_of_point = dict(enumerate(labels))
-    rows = [
-        {**r, "lever": lever_of_point[int(r["point"])]} for r in frame.to_dict(orient="records")
-    ]
-    table = results.values(rank_by)
+    after = _after_kpis(results)
+    whole = _diffs(results, labels, list(KPIS), "")
+    rows = _diffs(results, labels, after, AFTER)
+    rows += [r for r in whole if r["kpi"] not in after]
+    prefix = AFTER if rank_by in after else ""
+    table = results.values(prefix + rank_by)
     rank_values = {labels[p]: [float(v) for v in table[p].tolist()] for p in table.columns}
-    start = results.by_point.loc[0]  # the current set-up's means
-    current = {k: float(start[f"{k}_mean"]) for k in KPIS}
+    current = _means(results, list(KPIS), "") | _means(results, after, AFTER)
     header = {
         "scenario": plan.start.name,
         "description": plan.start.description,
@@ -513,10 +682,18 @@ def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
             {"lever": lv.key, "label": lv.label, "changes": dict(lv.changes)}
             for lv in plan.already_in_place
         ],
-        "notes": list(plan.notes),
+        "notes": [*plan.notes, *_window_notes(plan, after, rank_by)],
         "rollout_days": dict(plan.rollout_days),
+        **_window_header(plan, after, rank_by),
     }
     d = summarise_diagnosis(rows, rank_values, rank_by, plan.levers, current, header)
+    for entry in d["levers"]:
+        lever = LEVER_BY_KEY[entry["lever"]]
+        entry.update(kind=lever.kind, bundle=lever.bundle or None, parts=list(lever.parts))
+    d["whole_run"] = {
+        "current": _means(results, list(KPIS), ""),
+        "rankings": _rank_every_kpi(whole, plan.levers),
+    }
     write_json(plan.out / "diagnosis.json", d)
     return d
 

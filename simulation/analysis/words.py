@@ -372,7 +372,10 @@ def _top_words(d: Mapping[str, Any]) -> _TopWords:
         lever=_lever(top["lever"]),
         by=size(kpi, top["diff"]),
         interval=_interval(kpi, top["ci_low"], top["ci_high"], top["diff"]),
-        later=f" (from day 0, not day {day} as the current roll-out has it)" if day else "",
+        later=f" (on day {d.get('rollout', {}).get('day', 0)}, not day {day} as the current "
+        "roll-out has it)"
+        if day
+        else "",
     )
 
 

@@ -34,7 +34,12 @@ from simulation.cli.tables import (
     json_ready,
 )
 from simulation.scenario.config import Scenario, get_dotted, lever_keys, lever_table
-from simulation.scenario.levers import DEFAULT_RANK
+from simulation.scenario.levers import (
+    DEFAULT_LEVER_SET,
+    DEFAULT_RANK,
+    DEFAULT_ROLLOUT_DAY,
+    LEVER_SETS,
+)
 from simulation.scenario.loader import ScenarioError, load_scenario, parse_set_option, scenario_hash
 
 if TYPE_CHECKING:
@@ -586,20 +591,46 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _diagnosis_intro(d: Mapping[str, Any]) -> list[str]:
-    """What was run (levers, replications, seed) and where the results are."""
+    """What was run (levers, roll-out day, replications, seed) and where the results are."""
+    roll = d.get("rollout")
+    if roll:
+        window = roll["after_rollout"]
+        when = (
+            f"each rolled out alone on day {roll['day']} of a {roll['horizon_days']}-day run "
+            f"(changes ranked over the year after roll-out, days {window['from_day']} to "
+            f"{window['to_day'] - 1}, and shown over the whole run beside them)"
+        )
+    else:  # a diagnosis saved before roll-out days
+        when = "each applied alone from day 0"
+    kinds = [lv.get("kind", "single") for lv in d["levers"]]
+    what = f"{len(d['levers'])} lever(s) of the playbook"
+    if "part" in kinds:
+        what += f" ({kinds.count('bundle')} bundle(s) and their parts)"
     return [
         textwrap.fill(
-            f"Diagnosis of '{d['scenario']}': {len(d['levers'])} lever(s) of the playbook, each "
-            f"applied alone from day 0, {d['replications']} replication(s) on the same seeds "
-            f"(root seed {d['seed']}); every variant faces the same customers.",
+            f"Diagnosis of '{d['scenario']}': {what}, {when}, {d['replications']} replication(s) "
+            f"on the same seeds (root seed {d['seed']}); every variant faces the same customers.",
             WIDTH,
         ),
         f"Results: {d['results']}/ (diagnosis.json, comparison.json, runs.parquet)",
     ]
 
 
+def _change_cells(kpi: KPI, r: Mapping[str, Any]) -> list[str]:
+    """A change against current and its 95% interval, as table cells."""
+    from simulation.analysis.words import format_kpi_value
+
+    diff, lo, hi = as_float(r["diff"]), as_float(r["ci_low"]), as_float(r["ci_high"])
+    return [
+        format_kpi_value(kpi, diff, diff=True, unit=False),
+        f"[{format_kpi_value(kpi, lo, diff=True, unit=False)}, "
+        f"{format_kpi_value(kpi, hi, diff=True, unit=False)}]",
+    ]
+
+
 def _diagnosis_ranking(d: Mapping[str, Any]) -> list[str]:
-    """The levers ranked on the ranking KPI: change, interval, P(better) and replications won."""
+    """The levers ranked on the ranking KPI: change, interval, P(better), replications won and,
+    when measured, the change over the whole run."""
     from simulation.analysis.words import format_kpi_value, table_unit
     from simulation.model.metrics import KPIS
 
@@ -607,34 +638,49 @@ def _diagnosis_ranking(d: Mapping[str, Any]) -> list[str]:
     kpi = KPIS[rank_by]
     base = as_float(d["current"].get(rank_by))
     wins = d["wins"]
+    whole = {r["lever"]: r for r in d.get("whole_run", {}).get("rankings", {}).get(rank_by, [])}
+    if d.get("rollout", {}).get("ranked_on") != "after_rollout":
+        whole = {}  # the ranking is over the whole run already
+    kinds = {lv["lever"]: lv.get("kind", "single") for lv in d["levers"]}
     rows = []
     for r in d["rankings"][rank_by]:
-        diff, lo, hi = as_float(r["diff"]), as_float(r["ci_low"]), as_float(r["ci_high"])
         k = wins["by_lever"].get(r["lever"], 0)
-        rows.append(
-            [
-                str(r["rank"]),
-                r["label"],
-                format_kpi_value(kpi, diff, diff=True, unit=False),
-                f"[{format_kpi_value(kpi, lo, diff=True, unit=False)}, "
-                f"{format_kpi_value(kpi, hi, diff=True, unit=False)}]",
-                format_percent(as_float(r["p_better"])),
-                f"{k}/{wins['replications']}",
-            ]
-        )
+        row = [str(r["rank"]), r["label"], kinds.get(r["lever"], "single")]
+        row += [
+            *_change_cells(kpi, r),
+            format_percent(as_float(r["p_better"])),
+            f"{k}/{wins['replications']}",
+        ]
+        if whole:
+            row.append(_change_cells(kpi, whole[r["lever"]])[0])
+        rows.append(row)
+    headers = ["rank", "lever", "kind", "change", "95% interval", "P(better)", "best in"]
+    window = ""
+    if whole:
+        headers.append("whole run")
+        window = " in the year after roll-out"
     return [
         "",
         textwrap.fill(
-            f"Ranked by {kpi.label.lower()} ({table_unit(kpi, True)}; {kpi.better} is better; "
-            f"current: {format_kpi_value(kpi, base)}), change against current:",
+            f"Ranked by {kpi.label.lower()}{window} ({table_unit(kpi, True)}; {kpi.better} is "
+            f"better; current: {format_kpi_value(kpi, base)}), change against current:",
             WIDTH,
         ),
-        format_table(
-            ["rank", "lever", "change", "95% interval", "P(better)", "best in"],
-            rows,
-            right=(0, 2, 3, 4, 5),
-        ),
+        format_table(headers, rows, right=(0, 3, 4, 5, 6, 7), wrap={1: 30}),
+        *_bundle_lines(d),
     ]
+
+
+def _bundle_lines(d: Mapping[str, Any]) -> list[str]:
+    """Which parts make up each bundle tested, when parts were tested."""
+    labels = {lv["lever"]: lv["label"] for lv in d["levers"]}
+    lines = []
+    for bundle, parts in d.get("bundles", {}).items():
+        if parts:
+            names = "; ".join(labels[p] for p in parts)
+            lines.append(textwrap.fill(f"{labels[bundle]} = {names}", WIDTH,
+                                       initial_indent="  ", subsequent_indent="    "))  # fmt: skip
+    return ["Bundles and the parts tested alone:", *lines] if lines else []
 
 
 def _mission_cell(kpi: KPI, x: Mapping[str, Any]) -> tuple[str, bool]:
@@ -717,13 +763,20 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Run the diagnosis into a results folder and print the ranking and the verdict."""
-    from simulation.analysis.diagnosis import check_rank_by, finish_diagnosis, plan_diagnosis
+    from simulation.analysis.diagnosis import (
+        check_rank_by,
+        check_rollout_day,
+        finish_diagnosis,
+        plan_diagnosis,
+    )
     from simulation.analysis.words import money_in
     from simulation.report.charts import write_tornado
 
     rank_by = check_rank_by(args.rank_by, "--rank-by")  # a DiagnoseError is a user error
     check_workers(args)
-    plan = plan_diagnosis(Path(args.scenario), args.reps, args.seed, args.out, _overrides(args.set))
+    check_rollout_day(args.rollout_day, _load(args).horizon_days, "--rollout-day")
+    plan = plan_diagnosis(Path(args.scenario), args.reps, args.seed, args.out,
+                          _overrides(args.set), args.rollout_day, args.levers)  # fmt: skip
     check_request(args, design_request(args, plan.design), later=True)
     argv = [PROG, "diagnose", *getattr(args, "argv", [])]
     summary = _execute(args, plan.design, plan.out, argv)
@@ -834,10 +887,11 @@ def add_diagnose_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``friction diagnose`` on the CLI's subparsers."""
     p = sub.add_parser(
         "diagnose",
-        help="apply each lever of the playbook alone and say which single change to make first",
-        description="Start from SCENARIO, apply each of the six playbook levers alone on the "
-        "same seeds, rank them by their effect on every KPI with 95%% intervals, and say in "
-        "plain words which single change the model favours and how sure it is.",
+        help="roll each lever of the playbook out alone and say which single change to make first",
+        description="Start from SCENARIO, roll each of the six playbook levers (and the parts "
+        "of those that bundle several changes) out alone on the same seeds, rank them by their "
+        "effect on every KPI over the year after roll-out with 95% intervals, and say in plain "
+        "words which single change the model favours and how sure it is.",
     )
     p.add_argument("scenario", help="scenario YAML file to start from (the current set-up)")
     add_set_arg(p, "a lever in the starting scenario")
@@ -846,8 +900,24 @@ def add_diagnose_parser(sub: Any) -> argparse.ArgumentParser:
         "--rank-by",
         default=DEFAULT_RANK,
         metavar="KPI",
-        help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}: lost hours plus "
-        "customers lost at handover, per year)",
+        help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}: gross margin on the "
+        "customers activated, less bonus and payroll, per year)",
+    )
+    p.add_argument(
+        "--levers",
+        choices=tuple(LEVER_SETS),
+        default=DEFAULT_LEVER_SET,
+        help=f"what to test: the six playbook levers as packaged (bundles), every single "
+        f"change alone (parts), or both (all; default {DEFAULT_LEVER_SET})",
+    )
+    p.add_argument(
+        "--rollout-day",
+        type=int_at_least(0),
+        default=DEFAULT_ROLLOUT_DAY,
+        metavar="DAY",
+        help=f"measured day each lever is rolled out on (default {DEFAULT_ROLLOUT_DAY}: after "
+        "one monthly pay period, so transition costs such as the reorganisation dip count); "
+        "runs last this many days more than the scenario's horizon",
     )
     add_results_args(p, "results/diagnose-<scenario name>")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")

@@ -122,6 +122,7 @@ SEQUENTIAL = "cividis"  # perceptually uniform and colour-blind safe; dark blue 
 SLIDE = (13.33, 7.5)  # inches: a 16:9 slide, so a chart fills it without rescaling text
 DPI = 150  # 2000 x 1125 pixels: sharp on a projector, small enough to embed
 MAX_LABEL = 28  # characters of a plan name before it wraps
+MANY_ROWS = 9  # plans in a difference chart beyond which their names take one smaller line
 TITLE_WIDTH = 78  # characters of a headline per line at the title size on a 16:9 slide
 
 
@@ -359,8 +360,10 @@ def difference_panels(
             _symmetric(ax)
         for ax in axes.flat[len(kpis) :]:
             ax.set_visible(False)
+        many = len(ypos) > MANY_ROWS  # a diagnosis of every part: one line a plan, smaller
         for ax in axes[:, 0]:
-            ax.set_yticks(list(ypos.values()), [wrap(x, 22) for x in ypos])
+            ax.set_yticks(list(ypos.values()), [wrap(x, 40 if many else 22) for x in ypos],
+                          fontsize=11 if many else None)  # fmt: skip
             ax.set_ylim(-0.6, len(ypos) - 0.4)
         _headline(fig, title)
         _legend_verdicts(fig)
@@ -417,7 +420,9 @@ def tornado(effects: pd.DataFrame, rank_kpi: str, title: str) -> Chart:
 
 def write_tornado(d: Mapping[str, Any], folder: Path) -> list[Path]:
     """Save the tornado chart of a diagnosis's ranking KPI in ``folder`` (PNG and SVG)."""
-    title = f"Each playbook lever alone against '{d['scenario']}'"
+    roll = d.get("rollout")
+    when = f", year after roll-out on day {roll['day']}" if roll else ""
+    title = f"Each playbook lever alone against '{d['scenario']}'{when}"
     chart = tornado(effects_frame(d), d["rank_by"], title)
     return save_chart(chart, folder, formats=("png", "svg"))
 
