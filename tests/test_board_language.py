@@ -179,8 +179,8 @@ def _board(pack: dict[str, Any]) -> dict[str, str]:
 def _code_names() -> set[str]:
     """Every key of the levers table and of the playbook levers (bundles and parts), their
     last parts and the values a key takes from a list, when written as code (with an
-    underscore or a dot). Single words ("squads", "translation", "silo") are English words a board sentence may use
-    in their plain meaning."""
+    underscore or a dot). Single words ("squads", "translation", "silo") are English words a
+    board sentence may use in their plain meaning."""
     table = lever_table()
     keys = {r["key"] for r in table} | set(LEVER_BY_KEY)
     keys |= {k for lv in LEVER_BY_KEY.values() for k in lv.changes}
