@@ -423,7 +423,23 @@ def _failures_note(summary: Any, out: Path) -> str:
     )
 
 
-def render_sweep(design: Any, summary: Any, out: Path) -> str:
+def render_lead(bottom_line: str | None, guardrails: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a board member reads first: the bottom line, then what to read with care."""
+    from simulation.analysis.words import READ_WITH_CARE, guardrail_lines
+
+    lines = [textwrap.fill(bottom_line, WIDTH)] if bottom_line else []
+    cautions = guardrail_lines(guardrails)
+    if cautions:
+        lines += ["", f"{READ_WITH_CARE}:"]
+        lines += [
+            textwrap.fill(c, WIDTH, initial_indent="- ", subsequent_indent="  ") for c in cautions
+        ]
+    return lines
+
+
+def render_sweep(
+    design: Any, summary: Any, out: Path, choice: Mapping[str, Any] | None = None
+) -> str:
     """What a sweep produced: size, time, where, and the best and worst design point per KPI."""
     import pyarrow.parquet as pq
 
@@ -432,7 +448,10 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
     from simulation.model.metrics import HEADLINE
 
     kpis = kpi_registry()
-    lines = [
+    lines = []
+    if choice is not None:
+        lines += [*render_lead(choice["bottom_line"], choice["guardrails"]), ""]
+    lines += [
         f"Sweep {design.name}: {summary.done} of {summary.n_runs} runs ({len(design.points)} "
         f"design points x {design.replications} replications), seed {design.seed}.",
         f"This session ran {summary.ran} runs in {format_duration(summary.seconds)}"
@@ -494,8 +513,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         check=check)  # fmt: skip
     out = sweep_folder(args.out, design)
     summary = _execute(args, design, out, [PROG, "sweep", *args.argv])
-    print(render_sweep(design, summary, out))
+    print(render_sweep(design, summary, out, None if summary.failed else _sweep_choice(out)))
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
+
+
+def _sweep_choice(out: Path) -> dict[str, Any] | None:
+    """The design a finished sweep names first, its bottom line and guardrails."""
+    from simulation.analysis.results import load_results, sweep_choice, today_point
+
+    results = load_results(out)
+    return sweep_choice(results, today_point(results))
 
 
 def render_compare(result: dict[str, Any]) -> str:
@@ -504,9 +531,18 @@ def render_compare(result: dict[str, Any]) -> str:
 
     kpis = kpi_registry()
     base = result["baseline"]
-    lines = [
+    guardrails = result.get("guardrails", [])
+    firms_differ = any(g["kind"] == "different_firms" for g in guardrails)
+    customers = (
+        "the scenarios differ in firm or market, so they do not face the same customers"
+        if firms_differ
+        else "every scenario faces the same customers"
+    )
+    lines = render_lead(result.get("bottom_line"), guardrails)
+    lines += [
+        *([""] if lines else []),
         f"Comparison on common random numbers: {result['replications']} replications of each "
-        f"scenario, root seed {result['seed']}; every scenario faces the same customers.",
+        f"scenario, root seed {result['seed']}; {customers}.",
         f"Results: {result['results']}/",
     ]
     for label in result["scenarios"][1:]:
@@ -679,9 +715,12 @@ def _diagnosis_notes(d: Mapping[str, Any]) -> list[str]:
 
 def render_diagnosis(d: Mapping[str, Any]) -> str:
     """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
+    from simulation.analysis.words import diagnosis_bottom_line
     from simulation.model.metrics import KPIS
 
-    lines = _diagnosis_intro(d)
+    bottom = d.get("bottom_line") or diagnosis_bottom_line(d)
+    lines = [*render_lead(bottom, d.get("guardrails", [])), ""]
+    lines += _diagnosis_intro(d)
     lines += _diagnosis_ranking(d)
     lines += _diagnosis_mission(d)
     lines += _diagnosis_notes(d)
@@ -749,6 +788,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--out: cannot write the report to {out}: {exc.strerror or exc}"
         ) from None
+    lead = render_lead(report.bottom_line, report.guardrails)
+    if lead:
+        print("\n".join([*lead, ""]))
     print(f"Report of {args.results}: {len(report.charts)} chart(s) in {out}/")
     for f in files:
         print(f"  {f}")
@@ -824,8 +866,8 @@ def add_diagnose_parser(sub: Any) -> argparse.ArgumentParser:
         "--rank-by",
         default=DEFAULT_RANK,
         metavar="KPI",
-        help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}: lost hours plus "
-        "customers lost at handover, per year)",
+        help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}); no lever is named "
+        "first when another beats it on every mission KPI",
     )
     add_results_args(p, "results/diagnose-<scenario name>")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
