@@ -114,10 +114,11 @@ def test_rankings_follow_the_paired_differences(diagnosis):
 
 def test_wins_count_replications_where_the_top_lever_was_best(diagnosis):
     results = load_results(diagnosis["results"])
-    table = results.values("cost_of_friction")
+    assert diagnosis["rank_by"] == "net_value"
+    table = results.values("net_value")
     labels = results.labels
     levers = table[[p for p in table.columns if labels[p] != CURRENT]]
-    best = levers.min(axis=1)
+    best = levers.max(axis=1)  # higher net value is better
     top_point = labels.index(diagnosis["top"]["lever"])
     expected = int((table[top_point] == best).sum())
     assert diagnosis["wins"]["by_lever"][diagnosis["top"]["lever"]] == expected
@@ -143,7 +144,7 @@ def test_diagnosis_json_is_saved_and_renders(diagnosis):
     assert saved == json.loads(cli.dump_json(diagnosis))
     assert (Path(diagnosis["results"]) / "comparison.json").is_file()
     text = render_diagnosis(diagnosis)
-    assert "In plain words:" in text and "Ranked by cost of friction" in text
+    assert "In plain words:" in text and "Ranked by net value" in text
     assert all(len(line) <= 100 for line in text.splitlines())
     effects = effects_frame(diagnosis)
     assert list(effects.columns) == ["lever", "label", "kpi", "diff", "ci_low", "ci_high",
@@ -348,4 +349,4 @@ def test_cli_json_and_text(tiny, tmp_path, capsys):
     code = run_cli([*argv, "--out", str(out), "--resume"])
     stdout, err = capsys.readouterr()
     assert code == cli.EXIT_OK, err
-    assert "In plain words:" in stdout and "Ranked by cost of friction" in stdout
+    assert "In plain words:" in stdout and "Ranked by net value" in stdout

@@ -1,7 +1,8 @@
 """The zero-friction world must reduce to textbook behaviour (design brief "Sanity checks").
 
-Perfect information, no messages, no overpromising, no coordination cost: productivity loss is
-about 0, churn at handover is the base hazard alone, and ops is a first-come-first-served queue
+Perfect information, no messages, no overpromising, no coordination cost: friction loss (the
+hours productivity loss counts apart from slack) is about 0, churn at handover is the base
+hazard alone, and ops is a first-come-first-served queue
 whose waits follow Pollaczek-Khinchine and whose throughput is capped by capacity.
 """
 
@@ -42,11 +43,14 @@ def col(model: FrictionModel, name: str) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ no friction
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_no_productivity_loss_and_no_interruptions(seed: int) -> None:
+def test_no_friction_loss_and_no_interruptions(seed: int) -> None:
     k = FrictionModel(zero_friction(), rng=seed).run().kpis
-    assert k["productivity_loss"] < 0.005, (
-        f"productivity loss should be ~0 (< 0.5%), got {k['productivity_loss']:.4f}"
+    assert k["friction_loss"] < 0.005, (
+        f"friction loss should be ~0 (< 0.5%), got {k['friction_loss']:.4f}"
     )
+    assert k["productivity_loss"] == pytest.approx(
+        k["friction_loss"] + k["slack_hours_share"], abs=1e-12
+    ), "productivity loss is friction plus slack"
     assert k["interruptions_per_day"] == 0, (
         f"no messages, yet {k['interruptions_per_day']} interruptions/day"
     )

@@ -62,6 +62,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "Behaviour",
         "How people choose where their hours go, their norms, skills and learning.",
     ),
+    "economics": (
+        "Economics",
+        "How lost hours turn into money in net value.",
+    ),
 }
 
 

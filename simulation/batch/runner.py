@@ -18,7 +18,14 @@ import numpy as np
 from scipy import stats
 
 from simulation.batch.seeds import replication_seeds, spawned_seed
-from simulation.model.metrics import KPIS, STAGE_BOUNDS, payout_summary, stage_values
+from simulation.model.metrics import (
+    AFTER_ROLLOUT,
+    KPIS,
+    STAGE_BOUNDS,
+    payout_summary,
+    stage_values,
+    window_values,
+)
 from simulation.model.model import DAILY_SERIES, FrictionModel
 from simulation.scenario.config import Scenario
 
@@ -59,6 +66,7 @@ def run_record(scenario: Scenario, seed: int, daily: bool = False) -> dict[str, 
     values = {name: float(v) for name, v in model.kpis.items()}
     values.update(payout_summary(model))
     values.update(stage_values(model))
+    values.update(window_values(model))
     series = None
     if daily:
         mv = model.datacollector.model_vars
@@ -106,7 +114,7 @@ def run_replications(
 
 def value_bounds(name: str) -> tuple[float, float]:
     """The values a run's KPI, payout or stage column can take (payouts are >= 0)."""
-    kpi = KPIS.get(name)
+    kpi = KPIS.get(name.removeprefix(AFTER_ROLLOUT))
     if kpi is not None:
         return kpi.bounds
     if name.startswith("pay_"):

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 PROG = "friction"
 
+MISSION_COLUMNS = 2  # mission KPIs per diagnosis table, so a table fits the terminal width
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -679,25 +681,28 @@ def _diagnosis_mission(d: Mapping[str, Any]) -> list[str]:
 
     mission = [m for m in MISSION if m in d["rankings"]]
     by_lever = {m: {r["lever"]: r for r in d["rankings"][m]} for m in mission}
-    m_rows, flagged = [], False
-    for r in d["rankings"][d["rank_by"]]:
-        row = [r["label"]]
-        for m in mission:
-            cell, worse = _mission_cell(KPIS[m], by_lever[m][r["lever"]])
-            flagged = flagged or worse
-            row.append(cell)
-        m_rows.append(row)
     now = ", ".join(
         f"{KPIS[m].label.lower()} {format_kpi_value(KPIS[m], as_float(d['current'].get(m)))}"
         for m in mission
     )
     units = ", ".join(f"{KPIS[m].label.lower()} in {table_unit(KPIS[m], True)}" for m in mission)
-    headers = ["lever"] + [KPIS[m].label.lower() for m in mission]
     lines = [
         "",
         textwrap.fill(f"Mission KPIs, change against current ({units}; current: {now}):", WIDTH),
-        format_table(headers, m_rows, right=tuple(range(1, len(headers))), wrap={0: 28}),
     ]
+    flagged = False
+    for part in (mission[i : i + MISSION_COLUMNS] for i in range(0, len(mission), MISSION_COLUMNS)):
+        m_rows = []
+        for r in d["rankings"][d["rank_by"]]:
+            row = [r["label"]]
+            for m in part:
+                cell, worse = _mission_cell(KPIS[m], by_lever[m][r["lever"]])
+                flagged = flagged or worse
+                row.append(cell)
+            m_rows.append(row)
+        headers = ["lever"] + [KPIS[m].label.lower() for m in part]
+        table = format_table(headers, m_rows, right=tuple(range(1, len(headers))), wrap={0: 28})
+        lines += ["", table] if len(lines) > 2 else [table]
     if flagged:
         lines.append("* clearly worse than current (under 20% chance it is better)")
     return lines

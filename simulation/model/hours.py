@@ -3,7 +3,11 @@
 Every person is paid ``HOURS_PER_DAY`` hours a working day. Overheads (meetings, messages, gate
 forms, coaching, search, ...) take their hours first; what is left is split by the person's plan
 (core, quality, help, slack). The categories sum to the paid day; the loss categories are the
-hours the productivity-loss KPI counts.
+hours the friction KPIs count.
+
+Hours are kept twice: by person over the measured window (``booked``), and by role and day over
+the whole run (``daily``: reps and ops summed), so a KPI can be measured over any window of days
+(the year after a roll-out) at a cost of a few kilobytes.
 """
 
 from __future__ import annotations
@@ -31,8 +35,13 @@ HOUR_CATEGORIES = (
     "learning",  # coaching sessions and post-mortems
 )
 HC = {name: i for i, name in enumerate(HOUR_CATEGORIES)}
+#: Friction: hours lost to the way work is organised (the friction-loss KPI).
 LOSS_CATEGORIES = ("interruptions", "search", "rework", "coordination")
 LOSS_COLUMNS = tuple(HC[c] for c in LOSS_CATEGORIES)
+#: Unproductive paid hours: friction plus slack (the productivity-loss KPI).
+UNPRODUCTIVE_CATEGORIES = (*LOSS_CATEGORIES, "slack")
+UNPRODUCTIVE_COLUMNS = tuple(HC[c] for c in UNPRODUCTIVE_CATEGORIES)
+ROLES = ("rep", "ops")  # rows of ``Hours.daily``: reps are people ``0 .. R-1``
 
 
 @dataclass
@@ -42,11 +51,22 @@ class Hours:
     booked: np.ndarray  # people x HOUR_CATEGORIES, measured window
     pending_learning: np.ndarray  # post-mortems held tomorrow
     pending_rework: np.ndarray  # returned packages fixed tomorrow
+    daily: np.ndarray  # simulated days x ROLES x HOUR_CATEGORIES, the whole run
+    daily_interruptions: np.ndarray  # interruptions per simulated day (all people)
+    reps: int = 0  # people 0 .. reps-1 are reps
     interruptions: float = 0.0  # interruptions in the measured window (all people)
 
 
-def new(N: int) -> Hours:
-    return Hours(np.zeros((N, len(HOUR_CATEGORIES))), np.zeros(N), np.zeros(N))
+def new(N: int, reps: int = 0, days: int = 0) -> Hours:
+    """An empty timesheet for ``N`` people (the first ``reps`` of them reps) over ``days``."""
+    return Hours(
+        booked=np.zeros((N, len(HOUR_CATEGORIES))),
+        pending_learning=np.zeros(N),
+        pending_rework=np.zeros(N),
+        daily=np.zeros((days, len(ROLES), len(HOUR_CATEGORIES))),
+        daily_interruptions=np.zeros(days),
+        reps=reps,
+    )
 
 
 def start_day(state: Hours) -> np.ndarray:
@@ -74,8 +94,16 @@ def allocate(overhead: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return hours
 
 
-def book(state: Hours, hours: np.ndarray, interruptions: float, measuring: bool) -> None:
-    """Add today's hours and interruptions to the measured window (from day 0)."""
+def book(
+    state: Hours, hours: np.ndarray, interruptions: float, measuring: bool, sim_day: int = -1
+) -> None:
+    """Add today's hours and interruptions to the measured window (from day 0), and to the
+    role totals of simulated day ``sim_day`` (when the timesheet has that day)."""
+    if 0 <= sim_day < len(state.daily):
+        R = state.reps
+        state.daily[sim_day, 0] = hours[:R].sum(axis=0)
+        state.daily[sim_day, 1] = hours[R:].sum(axis=0)
+        state.daily_interruptions[sim_day] = interruptions
     if measuring:
         state.booked += hours
         state.interruptions += interruptions

@@ -247,6 +247,9 @@ class Incentives:
     period_delivery: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per ops person
     period_help: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per person
     payouts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # booked, by COMPONENTS
+    #: every period paid, booked or not: (first measured day of the period, reps' total, ops'
+    #: total), so bonus cost can be measured over any window of days
+    ledger: list[tuple[int, float, float]] = field(default_factory=list)
 
 
 def new(rng: np.random.Generator, s: Any, is_rep: np.ndarray, reference: Any) -> Incentives:
@@ -320,12 +323,13 @@ def payout_due(state: Incentives, day: int, period: int) -> bool:
 
 
 def pay_period(state: Incentives, s: Any, team: np.ndarray, n_teams: int, cross_functional: bool,
-               z: np.ndarray, booked: bool) -> None:  # fmt: skip
+               z: np.ndarray, booked: bool, start: int = 0) -> None:  # fmt: skip
     """Pay the period just ended and update beliefs; ``z``: judging noise for the tournament.
 
     Targets scale with the days in the period, so the last, partial period is paid pro rata.
     A KPI whose target is 0 (no leads, no bonus) attains 0. Only ``booked`` periods (in the
-    measured window) count towards ``payouts``.
+    measured window) count towards ``payouts``; every period goes into ``ledger`` under its
+    first measured day ``start``.
     """
     days = float(state.period_days)
     w = np.array(s.incentives.weights.as_array())
@@ -343,6 +347,8 @@ def pay_period(state: Incentives, s: Any, team: np.ndarray, n_teams: int, cross_
     state.beliefs += s.behaviour.belief_rate * (realised - state.beliefs)
     if booked:
         state.payouts += pay
+    R = len(state.period_bookings)
+    state.ledger.append((start, float(pay[:R].sum()), float(pay[R:].sum())))
     state.period_days = 0
     for tally in (state.period_bookings, state.period_activated, state.period_delivery,
                   state.period_help):  # fmt: skip

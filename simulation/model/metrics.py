@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from simulation.model.deals import ACTIVATED, CHURNED, HANDOVER, LOST, STAGE_NAMES
-from simulation.model.hours import DAYS_PER_MONTH, DAYS_PER_YEAR, HC, HOURS_PER_DAY, LOSS_COLUMNS
+from simulation.model.hours import (
+    DAYS_PER_YEAR,
+    HC,
+    HOURS_PER_DAY,
+    LOSS_COLUMNS,
+    UNPRODUCTIVE_COLUMNS,
+)
 from simulation.model.incentives import COMPONENTS
 
 #: A FrictionModel (not imported here: the model imports this module, never the reverse).
@@ -31,27 +37,44 @@ class KPI:
     unit: str
     better: str  # "higher" or "lower"
     description: str
+    signed: bool = False  # may be negative (net value)
 
     @property
     def bounds(self) -> tuple[float, float]:
-        """The values the KPI can take: shares lie in [0, 1], everything else is >= 0."""
+        """The values the KPI can take: shares lie in [0, 1], money may be signed, everything
+        else is >= 0."""
+        if self.signed:
+            return (-math.inf, math.inf)
         share = self.unit.startswith("share") or self.unit == "completeness 0-1"
         return (0.0, 1.0) if share else (0.0, math.inf)
 
 
 _K = [
+    KPI("net_value", "Net value", "currency/year", "higher",
+        "Gross margin on the contract value activated (one year of it), minus bonus cost, minus the loaded payroll, minus the redeployable share of the loaded cost of unproductive hours; per year.",
+        signed=True),
     KPI("productivity_loss", "Productivity loss", "share of paid hours", "lower",
-        "Hours lost to interruptions (handling + resumption), searching, rework and coordination, over paid hours."),
+        "Unproductive paid hours over paid hours: friction (interruptions, searching, rework, coordination) plus slack (paid hours not worked while work was there). Idle hours (no work to do) are spare capacity, not loss."),
     KPI("handover_churn", "Churn at handover", "share of closed-won", "lower",
         "Share of closed-won customers lost before activation (Aalen-Johansen cumulative incidence, open cases censored)."),
     KPI("throughput", "Throughput", "activations/month", "higher", "Customers activated per month (250/12 working days)."),
     KPI("win_rate", "Win rate", "share of decided opportunities", "higher",
         "Won over won + lost (lost includes opportunities that went stale)."),
-    KPI("lead_time_days", "Lead time", "working days", "lower", "Mean days from close to activation of customers activated in the window (those still waiting at the horizon are left out, so it reads slightly low)."),
+    KPI("lead_time_days", "Lead time", "working days", "lower",
+        "Mean working days from close to activation, counting customers still waiting at the end (Kaplan-Meier restricted mean over the window; a customer who churns is counted as waiting until then)."),
+    KPI("waiting_share", "Still waiting", "share of closed-won", "lower",
+        "Share of the customers won in the window still waiting for activation at its end (neither activated nor lost)."),
     KPI("revenue", "Activated revenue", "currency/year", "higher", "Annual contract value of customers activated, per year."),
+    KPI("gross_margin", "Gross margin", "currency/year", "higher",
+        "Gross margin on the annual contract value of customers activated, per year (before the payroll modelled here)."),
     KPI("bonus_cost", "Bonus cost", "currency/year", "lower", "Bonus paid (all components), per year."),
+    KPI("payroll_cost", "Payroll", "currency/year", "lower", "Salaries of the reps and ops staff times the loaded-cost factor, per year."),
     KPI("handover_quality", "Handover quality", "completeness 0-1", "higher",
         "Mean completeness of the packages ops actually receives (after any gate or return)."),
+    KPI("friction_loss", "Friction loss", "share of paid hours", "lower",
+        "Hours lost to interruptions (handling + resumption), searching, rework and coordination, over paid hours (productivity loss without slack)."),
+    KPI("utilisation", "Utilisation", "share of paid hours", "higher",
+        "Paid hours with work to do: one minus idle hours (ops with an empty queue, reps with nothing to sell)."),
     KPI("interruptions_per_day", "Interruptions", "per person per day", "lower", "Messages that interrupt work, per person per day."),
     KPI("help_hours_share", "Cross-department help", "share of paid hours", "higher", "Hours given to the other department's work."),
     KPI("rework_hours_share", "Rework", "share of paid hours", "lower", "Ops rework on misread or overpromised deals and reps fixing returned packages."),
@@ -60,18 +83,25 @@ _K = [
         "Meetings, reorganisation, gate forms, exceptions, owner follow-up, translation and tool upkeep."),
     KPI("interruption_hours_share", "Interruption time", "share of paid hours", "lower", "Message handling plus resumption time."),
     KPI("slack_hours_share", "Slack", "share of paid hours", "lower", "Paid hours not worked (free riding)."),
+    KPI("learning_hours_share", "Learning", "share of paid hours", "higher",
+        "Coaching sessions and post-mortems (an investment, counted neither as loss nor as work)."),
     KPI("decision_latency_days", "Decision latency", "working days", "lower",
         "Days to settle a deal's exceptions (in the team or escalated), deals with exceptions."),
     KPI("cost_of_friction", "Cost of friction", "currency/year", "lower",
-        "Lost hours at loaded cost plus the annual value of customers lost at handover, per year."),
+        "Friction hours at loaded cost plus the annual value of customers lost at handover, per year (it leaves out sales a plan does not make; net value counts them)."),
     KPI("payout_rep_mean", "Bonus per rep", "currency/year", "higher", "Mean bonus paid to a rep, per year."),
     KPI("payout_ops_mean", "Bonus per ops", "currency/year", "higher", "Mean bonus paid to an ops staff member, per year."),
 ]  # fmt: skip
 KPIS: dict[str, KPI] = {k.name: k for k in _K}
-#: The brief's three questions: hours lost, customers lost at handover, customers delivered.
-MISSION = ("productivity_loss", "handover_churn", "throughput")
+#: The decision: money the plan earns, customers lost at handover, hours lost, customers
+#: delivered. Rankings and headlines decide on the first unless told otherwise.
+MISSION = ("net_value", "handover_churn", "productivity_loss", "throughput")
 #: The KPIs a summary leads with, most important first.
 HEADLINE = (*MISSION, "win_rate", "lead_time_days", "revenue", "bonus_cost")
+#: Every KPI is also measured over the year after a scenario's first roll-out (columns
+#: ``after_rollout_<kpi>``), NaN for a scenario without roll-outs.
+WINDOW_KPIS = tuple(KPIS)
+AFTER_ROLLOUT = "after_rollout_"
 
 STAGES = ("qualification", "handover", "onboarding")
 END_TO_END = "end_to_end"  # whole stream: summed process and wait days, rolled %C&A
@@ -83,59 +113,134 @@ STAGE_BOUNDS = {
 }
 
 
-def compute_kpis(m: FrictionModel) -> dict[str, float]:
-    """All KPIs of a finished run (measured window only)."""
-    d = m.deals
-    w0 = m.warmup
-    end = m.total_days
-    years = m.s.horizon_days / DAYS_PER_YEAR
-    paid = m.hours.sum()
-    by_cat = m.hours.sum(axis=0)
+def compute_kpis(m: FrictionModel, start: int = 0, end: int | None = None) -> dict[str, float]:
+    """All KPIs of a finished run over measured days ``[start, end)`` (default: the whole
+    measured window). Flows count events dated in the window; a customer whose fate falls after
+    ``end`` counts as still waiting at ``end``; money is per year of the window."""
+    end = m.s.horizon_days if end is None else end
+    if not 0 <= start < end <= m.s.horizon_days:
+        raise ValueError(f"window [{start}, {end}) is not inside the measured days")
+    a, b = m.warmup + start, m.warmup + end  # simulated days
+    years = (end - start) / DAYS_PER_YEAR
+    out = {
+        **_hour_kpis(m, a, b, years),
+        **_deal_kpis(m, a, b, years),
+        **_money_kpis(m, a, b, start, end, years),
+    }
+    return {k: out[k] for k in KPIS}
+
+
+def after_rollout_kpis(m: FrictionModel) -> dict[str, float]:
+    """The KPIs over the year after the scenario's first roll-out (clipped to the horizon),
+    or ``{}`` when the scenario rolls nothing out."""
+    days = [iv.day for iv in m.base_scenario.interventions]
+    if not days:
+        return {}
+    first = min(days)
+    return compute_kpis(m, first, min(first + int(DAYS_PER_YEAR), m.s.horizon_days))
+
+
+def window_values(m: FrictionModel) -> dict[str, float]:
+    """``after_rollout_<kpi>`` columns of a results store (NaN without roll-outs)."""
+    after = m.kpis_after_rollout
+    return {f"{AFTER_ROLLOUT}{k}": float(after.get(k, math.nan)) for k in WINDOW_KPIS}
+
+
+def _hours(m: FrictionModel, a: int, b: int) -> np.ndarray:
+    """Hours by role (rows: reps, ops) and category, summed over simulated days ``[a, b)``."""
+    return m.timesheet.daily[a:b].sum(axis=0)
+
+
+def _loaded_per_hour(m: FrictionModel) -> np.ndarray:
+    """Loaded cost of a paid hour by role (reps, ops)."""
+    org = m.s.org
+    salary = np.array([org.rep_salary, org.ops_salary])
+    return salary / (DAYS_PER_YEAR * HOURS_PER_DAY) * org.loaded_cost_factor
+
+
+def _hour_kpis(m: FrictionModel, a: int, b: int, years: float) -> dict[str, float]:
+    h = _hours(m, a, b)
+    by_cat = h.sum(axis=0)
+    paid = by_cat.sum()
     share = {c: float(by_cat[i] / paid) for c, i in HC.items()}
-    lost_per_person = m.hours[:, list(LOSS_COLUMNS)].sum(axis=1)
-
-    decided = (d.closed >= w0) & ((d.stage == LOST) | (d.stage >= HANDOVER))
-    won = decided & (d.stage >= HANDOVER)
-    churn = handover_churn(d.closed[won], d.done[won], d.stage[won], end)
-    activated_in = (d.stage == ACTIVATED) & (d.done >= w0)
-    act_cohort = won & (d.stage == ACTIVATED)
-    churned_in = (d.stage == CHURNED) & (d.done >= w0)
-    entered = d.ops_entry >= w0  # never-entered deals have ops_entry -1 < w0
-    exc = entered & (d.n_exc > 0)
-
-    salary_hour = np.where(m.is_rep, m.s.org.rep_salary, m.s.org.ops_salary) / (
-        DAYS_PER_YEAR * HOURS_PER_DAY
-    )
-    loaded = salary_hour * m.s.org.loaded_cost_factor
-    lost_cost = float((lost_per_person * loaded).sum())
-    churn_value = float(d.value[churned_in].sum())
-    pay = m.payouts.sum(axis=1)
+    interruptions = m.timesheet.daily_interruptions[a:b].sum()
     return {
-        "productivity_loss": float(lost_per_person.sum() / paid),
-        "handover_churn": churn,
-        "throughput": float(activated_in.sum() / (m.s.horizon_days / DAYS_PER_MONTH)),
-        "win_rate": _ratio(won.sum(), decided.sum()),
-        "lead_time_days": _mean(d.done[act_cohort] - d.closed[act_cohort]),
-        "revenue": float(d.value[activated_in].sum() / years),
-        "bonus_cost": float(m.payouts.sum() / years),
-        "handover_quality": _mean(d.c_ops[entered]),
-        "interruptions_per_day": float(m.interruptions_total / (m.N * m.s.horizon_days)),
+        "productivity_loss": float(by_cat[list(UNPRODUCTIVE_COLUMNS)].sum() / paid),
+        "friction_loss": float(by_cat[list(LOSS_COLUMNS)].sum() / paid),
+        "utilisation": 1.0 - share["idle"],
+        "interruptions_per_day": float(interruptions / (m.N * (b - a))),
         "help_hours_share": share["help"],
         "rework_hours_share": share["rework"],
         "search_hours_share": share["search"],
         "coordination_hours_share": share["coordination"],
         "interruption_hours_share": share["interruptions"],
         "slack_hours_share": share["slack"],
-        "decision_latency_days": _mean(d.exc_latency[exc]),
-        "cost_of_friction": float((lost_cost + churn_value) / years),
-        "payout_rep_mean": float(pay[: m.R].mean() / years),
-        "payout_ops_mean": float(pay[m.R :].mean() / years),
+        "learning_hours_share": share["learning"],
+    }
+
+
+def _deal_kpis(m: FrictionModel, a: int, b: int, years: float) -> dict[str, float]:
+    d = m.deals
+    n = d.n
+    closed, done, stage = d.closed[:n], d.done[:n], d.stage[:n]
+    in_window = (closed >= a) & (closed < b)
+    decided = in_window & ((stage == LOST) | (stage >= HANDOVER))
+    won = decided & (stage >= HANDOVER)
+    # the fate of a customer as it stood at the end of the window
+    settled = ((stage == ACTIVATED) | (stage == CHURNED)) & (done < b)
+    fate = np.where(settled, stage, HANDOVER)
+    activated_in = (stage == ACTIVATED) & (done >= a) & (done < b)
+    entered = (d.ops_entry[:n] >= a) & (d.ops_entry[:n] < b)
+    exc = entered & (d.n_exc[:n] > 0)
+    return {
+        "handover_churn": handover_churn(closed[won], done[won], fate[won], b),
+        "throughput": float(activated_in.sum() / (years * 12.0)),
+        "win_rate": _ratio(won.sum(), decided.sum()),
+        "lead_time_days": restricted_mean_lead_time(closed[won], done[won], fate[won], b, b - a),
+        "waiting_share": _mean((fate[won] != ACTIVATED) & (fate[won] != CHURNED)),
+        "revenue": float(d.value[:n][activated_in].sum() / years),
+        "handover_quality": _mean(d.c_ops[:n][entered]),
+        "decision_latency_days": _mean(d.exc_latency[:n][exc]),
+    }
+
+
+def _money_kpis(
+    m: FrictionModel, a: int, b: int, start: int, end: int, years: float
+) -> dict[str, float]:
+    """Net value and its parts, cost of friction and bonus, per year of the window."""
+    d = m.deals
+    n = d.n
+    s = m.s
+    loaded = _loaded_per_hour(m)  # reps, ops
+    h = _hours(m, a, b)
+    friction_cost = float((h[:, list(LOSS_COLUMNS)].sum(axis=1) * loaded).sum())
+    unproductive_cost = float((h[:, list(UNPRODUCTIVE_COLUMNS)].sum(axis=1) * loaded).sum())
+    payroll = float((h.sum(axis=1) * loaded).sum())
+    stage, done = d.stage[:n], d.done[:n]
+    churned_in = (stage == CHURNED) & (done >= a) & (done < b)
+    activated_in = (stage == ACTIVATED) & (done >= a) & (done < b)
+    revenue = float(d.value[:n][activated_in].sum())
+    paid = [(rep, ops) for first, rep, ops in m.plans.ledger if start <= first < end]
+    bonus_rep = sum(p[0] for p in paid)
+    bonus_ops = sum(p[1] for p in paid)
+    margin = s.market.gross_margin * revenue
+    bonus = bonus_rep + bonus_ops
+    redeployable = s.economics.redeployable_share * unproductive_cost
+    return {
+        "net_value": (margin - bonus - payroll - redeployable) / years,
+        "gross_margin": margin / years,
+        "bonus_cost": bonus / years,
+        "payroll_cost": payroll / years,
+        "cost_of_friction": (friction_cost + float(d.value[:n][churned_in].sum())) / years,
+        "payout_rep_mean": bonus_rep / m.R / years,
+        "payout_ops_mean": bonus_ops / m.O / years,
     }
 
 
 def result_columns() -> list[str]:
-    """Every per-run value a results store keeps: the KPIs, payout summaries, stage figures."""
-    return [*KPIS, *payout_columns(), *stage_columns()]
+    """Every per-run value a results store keeps: the KPIs, payout summaries, stage figures and
+    the KPIs of the year after the first roll-out."""
+    return [*KPIS, *payout_columns(), *stage_columns(), *(AFTER_ROLLOUT + k for k in WINDOW_KPIS)]
 
 
 def stage_columns() -> list[str]:
@@ -202,6 +307,32 @@ def handover_churn(closed: np.ndarray, done: np.ndarray, stage: np.ndarray, end:
         h_a = np.where(at_risk > 0, act_ev / at_risk, 0.0)
     surv_before = np.r_[1.0, np.cumprod(1.0 - h_c - h_a)[:-1]]
     return float((surv_before * h_c).sum())
+
+
+def restricted_mean_lead_time(
+    closed: np.ndarray, done: np.ndarray, stage: np.ndarray, end: int, tau: int
+) -> float:
+    """Kaplan-Meier restricted mean of working days from close to activation, up to ``tau``.
+
+    Activation is the event; a customer still waiting at ``end`` is censored there and one who
+    churned is censored on the day they left, so customers who wait long count for the time
+    they waited instead of dropping out (a plain mean over the activated would reward a stuck
+    organisation with a short lead time). The mean is the area under the curve of the share
+    still waiting, from day 0 to ``tau``.
+    """
+    if len(closed) == 0:
+        return float("nan")
+    activated = stage == ACTIVATED
+    t = np.where(activated | (stage == CHURNED), done - closed, end - closed).astype(np.int64)
+    t = np.clip(t, 0, tau)
+    T = int(tau) + 1
+    events = np.bincount(t[activated], minlength=T)[:T]
+    leaving = np.bincount(t, minlength=T)[:T]
+    at_risk = len(t) - np.r_[0, np.cumsum(leaving)[:-1]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = np.where(at_risk > 0, events / at_risk, 0.0)
+    waiting_after = np.cumprod(1.0 - h)  # share still waiting after day k: P(T > k)
+    return float(waiting_after[:tau].sum())  # sum of P(T > k), k < tau: the restricted mean
 
 
 def stage_table(m: FrictionModel) -> dict[str, dict[str, float]]:

@@ -125,10 +125,11 @@ class FrictionModel(mesa.Model):
         self._schedule_leads(from_day=0)
         self.queues = queueing.Queues()
         self.chat = comms.Comms()
-        self.timesheet = hours.new(self.N)
+        self.timesheet = hours.new(self.N, self.R, self.total_days)
         self.interventions = sorted(s.interventions, key=lambda iv: iv.day)
         self.applied_interventions: list[dict[str, Any]] = []  # roll-out days for charts
         self.kpis: dict[str, float] = {}
+        self.kpis_after_rollout: dict[str, float] = {}  # the year after the first roll-out
         self.stages: dict[str, dict[str, float]] = {}
         self.day = -self.warmup
         for name in DAILY_SERIES[1:]:
@@ -167,7 +168,7 @@ class FrictionModel(mesa.Model):
             self.org.team_age,
         )  # fmt: skip
         if inc.payout_due(self.plans, d, s.incentives.payout_period_days):
-            self._payout(booked=d - self.plans.period_days >= 0)  # 4
+            self._payout(start=d - self.plans.period_days)  # 4
         if sim_day % 5 == 0:
             self._weekly_review()  # 5
         self.deals.arrive(sim_day)  # 6
@@ -192,9 +193,10 @@ class FrictionModel(mesa.Model):
         self.org.team_age += 1.0  # 16
         self.plans.period_days += 1
         if self.steps >= self.total_days:  # 17
-            self._payout(booked=True)  # the last, partial period
+            self._payout(start=max(0, d + 1 - self.plans.period_days), last=True)
             self.running = False
             self.kpis = metrics.compute_kpis(self)
+            self.kpis_after_rollout = metrics.after_rollout_kpis(self)
             self.stages = metrics.stage_table(self)
         self.datacollector.collect(self)  # 18
 
@@ -236,11 +238,14 @@ class FrictionModel(mesa.Model):
         """Handover skill of people ``who`` (``coaching.rep_skill``)."""
         return coaching.rep_skill(self.learning, who, self.s.behaviour.learning_exponent)
 
-    def _payout(self, booked: bool) -> None:
-        """Pay the period just ended (``incentives.pay_period``), judged on the judging stream."""
+    def _payout(self, start: int, last: bool = False) -> None:
+        """Pay the period that began on measured day ``start`` (``incentives.pay_period``),
+        judged on the judging stream; it is booked when it began in the measured window (the
+        last, partial period always is)."""
         z = self.streams["judging"].standard_normal(self.N)
         o = self.org
-        inc.pay_period(self.plans, self.s, o.team, o.n_teams, o.cross_functional, z, booked)
+        booked = last or start >= 0
+        inc.pay_period(self.plans, self.s, o.team, o.n_teams, o.cross_functional, z, booked, start)
 
     def _weekly_review(self) -> None:
         """Reps, then ops, revise their plans as AgentSets (``agents.Person.review``)."""
@@ -322,7 +327,7 @@ class FrictionModel(mesa.Model):
         coaching.record_practice(
             self.learning, self.is_rep, day_hours[:, HC["quality"]], day_hours[:, HC["core"]]
         )
-        hours.book(self.timesheet, day_hours, self.chat.total, measuring)
+        hours.book(self.timesheet, day_hours, self.chat.total, measuring, self.steps - 1)
         (self.loss_share_today, self.help_share_today, self.slack_share_today,
          self.quality_share_today) = hours.shares_today(day_hours)  # fmt: skip
         self.mean_promise = float(self.plans.promise[: self.R].mean())

@@ -878,6 +878,30 @@ class Market(Section):
         ge=0,
         le=20,
     )
+    gross_margin: Float = P(
+        0.8,
+        "share of contract value",
+        "B2B subscription software keeps ~75-80% of revenue after the cost of serving it "
+        "(public SaaS benchmarks); the staff modelled here are subtracted as payroll, so this "
+        "covers only costs outside the model (hosting, licences, third-party support)",
+        "Gross margin on a customer's annual contract value, before the payroll of the reps and "
+        "ops staff modelled here (net value subtracts that separately).",
+        ge=0,
+        le=1,
+    )
+
+
+class Economics(Section):
+    redeployable_share: Float = P(
+        0.0,
+        "share",
+        "assumption: at fixed head-count, hours freed from friction or slack are paid anyway and "
+        "only pay off through more output, which the model already counts",
+        "Share of unproductive paid hours (friction and slack) whose loaded cost the firm could "
+        "save or redeploy elsewhere; net value subtracts that share of their cost.",
+        ge=0,
+        le=1,
+    )
 
 
 class Behaviour(Section):
@@ -1088,6 +1112,7 @@ class Scenario(Section):
     coaching: Coaching = Field(default_factory=Coaching)
     market: Market = Field(default_factory=Market)
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    economics: Economics = Field(default_factory=Economics)
     interventions: list[Intervention] = Field(default_factory=list)
 
     @field_validator("name")
@@ -1156,13 +1181,16 @@ def describe_errors(
     thousand typos still gives a short message.
     """
     errors = exc.errors()
-    lines = [_describe_error(err, root, prefix) for err in errors[:limit]]
+    listed: set[str] = set()  # levels whose valid keys were listed already
+    lines = [_describe_error(err, root, prefix, listed) for err in errors[:limit]]
     if len(errors) > limit:
         lines.append(f"and {len(errors) - limit} more problem(s)")
     return lines
 
 
-def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
+def _describe_error(
+    err: Any, root: type[BaseModel] | None, prefix: str, listed: set[str] | None = None
+) -> str:
     loc = err["loc"]
     path = prefix
     for part in loc:
@@ -1188,8 +1216,12 @@ def _describe_error(err: Any, root: type[BaseModel] | None, prefix: str) -> str:
                 parent = ann
             elif part == "interventions":
                 parent = Intervention
-        valid = ", ".join(parent.model_fields)
-        msg = f"unknown key; valid keys here: {valid}"
+        listed = set() if listed is None else listed
+        if parent.__name__ in listed:
+            msg = "unknown key (valid keys listed above)"
+        else:
+            listed.add(parent.__name__)
+            msg = f"unknown key; valid keys here: {', '.join(parent.model_fields)}"
     elif err["type"] in ("missing",):
         msg = "required key is missing"
     return f"{path or (root or Scenario).__name__.lower()}: {msg}"

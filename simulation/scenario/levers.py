@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 CURRENT = "current"  # label of the starting scenario in a diagnosis results folder
-DEFAULT_RANK = "cost_of_friction"  # lost hours at loaded cost plus customers lost at handover
+DEFAULT_RANK = "net_value"  # the money a year of the plan earns (margin less bonus and payroll)
 
 
 @dataclass(frozen=True)
