@@ -139,7 +139,7 @@ def verdict(
         return f"{title}: not defined in these runs."
     base_v = format_kpi_value(kpi, d["base_mean"])
     new_v = format_kpi_value(kpi, d["mean"])
-    if d["diff"] == 0 and d["ci_low"] == d["ci_high"]:
+    if _negligible(d):
         return f"{title}: unchanged at {base_v} under {label}."
     move = "up" if d["diff"] > 0 else "down"
     rel = "" if math.isnan(d["relative"]) else f", {d['relative']:+.0%}"
@@ -150,6 +150,12 @@ def verdict(
         f"{title}: {move} from {base_v} under {base_label} to {new_v} under {label} "
         f"({change}{rel}; {_ci_name(d)} {lo} to {hi}). {_judgement(name, d, others)}"
     )
+
+
+def _negligible(d: Mapping[str, Any]) -> bool:
+    """No change beyond rounding: the whole interval within a billionth of the level."""
+    scale = 1e-9 * max(1.0, abs(d["base_mean"]))
+    return bool(max(abs(d["ci_low"]), abs(d["ci_high"]), abs(d["diff"])) <= scale)
 
 
 def _judgement(
@@ -178,7 +184,7 @@ def _judgement(
     if not math.isnan(d["relative"]) and abs(d["relative"]) < SMALL_CHANGE:
         judgement += ", but a small change"
     if direction == "better":
-        price = price_clause(others or {}, skip=(name,))
+        price = price_clause(others or {}, skip=(name,), interval=False)
         if price:
             judgement += f", at a price: {price}"
     return judgement + "."
@@ -200,10 +206,13 @@ PRICE_KPIS = tuple(k for k in ("net_value", "throughput", "revenue") if k in KPI
 def price_clause(
     rows: Mapping[str, Mapping[str, Any]], skip: Sequence[str] = (), interval: bool = True
 ) -> str:
-    """'throughput very likely falls by 1.78 activations/month (95% interval 0.90 to 2.66)'
-    for each price KPI (:data:`PRICE_KPIS`, other than ``skip``) that at least probably falls
-    in ``rows`` (paired differences by KPI); '' when none does. ``interval=False`` leaves the
-    intervals out (a title)."""
+    """The price of a plan that does better: each price KPI (:data:`PRICE_KPIS`, other than
+    ``skip``) that at least probably (80%) falls in ``rows`` (paired differences by KPI), or ''.
+
+    With intervals: 'throughput very likely falls by 1.78 activations/month (95% interval 0.90
+    to 2.66)'; without (a title, or a verdict line next to each KPI's own line): 'net value falls
+    by 839k/year and throughput by 2.30 activations/month'.
+    """
     said = []
     for name in PRICE_KPIS:
         d = rows.get(name)
@@ -213,10 +222,12 @@ def price_clause(
         if direction != "worse" or d["diff"] >= 0:
             continue
         kpi = KPIS[name]
+        if not interval:
+            said.append(f"{_phrase(name)}{' falls' if not said else ''} by {size(kpi, d['diff'])}")
+            continue
         span = _interval(kpi, d["ci_low"], d["ci_high"], d["diff"])
         said.append(
-            f"{_phrase(name)} {words} falls by {size(kpi, d['diff'])}"
-            + (f" ({_ci_name(d)} {span})" if interval else "")
+            f"{_phrase(name)} {words} falls by {size(kpi, d['diff'])} ({_ci_name(d)} {span})"
         )
     return join_words(said) if said else ""
 
@@ -785,13 +796,21 @@ def _meanings() -> dict[str, str]:
     }
 
 
+def _setting_value(value: Any) -> str:
+    """A setting as a reader writes it: 60,000 with its separator, 0.25 as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return format_value(value)
+
+
 def _setting(key: str, value: Any, reference: Any) -> str:
     """'12 sales reps (against 40)', 'mean annual contract value of a deal of 60,000 (against
     40,000)'."""
+    v, r = _setting_value(value), _setting_value(reference)
     if key in _FIRM_NOUNS:
-        return f"{format_value(value)} {_FIRM_NOUNS[key]} (against {format_value(reference)})"
+        return f"{v} {_FIRM_NOUNS[key]} (against {r})"
     what = _meanings().get(key, key.rsplit(".", 1)[-1].replace("_", " "))
-    return f"{what} of {format_value(value)} (against {format_value(reference)})"
+    return f"{what} of {v} (against {r})"
 
 
 def _firms_text(g: Mapping[str, Any]) -> str:
@@ -832,9 +851,8 @@ def guardrail_text(g: Mapping[str, Any]) -> str:
         return (
             f"Under {g['plan']}, the cost of friction ({format_kpi_value(money, g['cost'])}) "
             f"is {g['cost'] / g['payroll']:.1f} times the payroll "
-            f"({format_kpi_value(money, g['payroll'])}): no firm loses more than it pays its "
-            "people for long, so check that the settings fit this firm before trusting the "
-            "money figures."
+            f"({format_kpi_value(money, g['payroll'])}), more than the calibrated firm ever "
+            "shows: check that the settings fit this firm before trusting the money figures."
         )
     if kind == "best_of_k":
         return (

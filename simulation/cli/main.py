@@ -543,8 +543,11 @@ def render_compare(result: dict[str, Any]) -> str:
     lines = render_lead(result.get("bottom_line"), guardrails)
     lines += [
         *([""] if lines else []),
-        f"Comparison on common random numbers: {result['replications']} replications of each "
-        f"scenario, root seed {result['seed']}; {customers}.",
+        textwrap.fill(
+            f"Comparison on common random numbers: {result['replications']} replications of "
+            f"each scenario, root seed {result['seed']}; {customers}.",
+            WIDTH,
+        ),
         f"Results: {result['results']}/",
     ]
     for label in result["scenarios"][1:]:
@@ -656,7 +659,25 @@ def _diagnosis_ranking(d: Mapping[str, Any]) -> list[str]:
             rows,
             right=(0, 2, 3, 4, 5),
         ),
+        *_beaten_note(d),
     ]
+
+
+def _beaten_note(d: Mapping[str, Any]) -> list[str]:
+    """Which levers another beats on every mission KPI (none of them is named first)."""
+    names = {lv["lever"]: lv["label"] for lv in d["levers"]}
+    beaten = [
+        f"{r['label']} (by {', '.join(names.get(b, b) for b in r['beaten_by'])})"
+        for r in d["rankings"][d["rank_by"]]
+        if r.get("beaten_by")
+    ]
+    if not beaten:
+        return []
+    text = (
+        "Beaten on every mission KPI by another lever, so never named before it: "
+        f"{'; '.join(beaten)}."
+    )
+    return [textwrap.fill(text, WIDTH)]
 
 
 def _mission_cell(kpi: KPI, x: Mapping[str, Any]) -> tuple[str, bool]:
