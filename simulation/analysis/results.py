@@ -25,7 +25,15 @@ from simulation.analysis.guardrails import (
 )
 from simulation.analysis.words import best_level_line, comparison_bottom_line
 from simulation.batch.design import WEIGHT_KEYS, SweepError, slug
-from simulation.batch.store import open_finished, read_checked, write_json
+from simulation.batch.store import (
+    POINTS,
+    RUNS,
+    open_finished,
+    read_checked,
+    read_ledger,
+    read_manifest,
+    write_json,
+)
 from simulation.common.formats import as_float, format_value
 from simulation.model.metrics import KPIS, MISSION
 from simulation.scenario.config import Scenario, get_dotted, same_value, set_dotted
@@ -48,6 +56,7 @@ __all__ = [
     "save_comparison",
     "sweep_choice",
     "today_point",
+    "written_results",
 ]
 
 RESULTS = Path("results")  # default parent of results folders
@@ -206,6 +215,26 @@ def load_results(path: str | Path) -> Results:
         raise ResultsError(str(exc)) from None
     return Results(path=path, manifest=manifest, runs=runs.to_pandas(), points=points.to_pandas(),
                    checksums=checksums)  # fmt: skip
+
+
+def written_results(path: str | Path) -> Results:
+    """A results folder this process has just finished writing, read back with its checksums
+    checked but no run run again (:func:`load_results` does that once, for a reader that did
+    not write the folder).
+
+    Raises:
+        ResultsError: a file of the folder is missing or not the one the ledger recorded.
+    """
+    path = Path(path)
+    try:
+        files = read_ledger(path).get("files") or {}
+        manifest = read_manifest(path)
+        runs = read_checked(path / RUNS, files.get(RUNS))
+        points = read_checked(path / POINTS, files.get(POINTS))
+    except SweepError as exc:
+        raise ResultsError(str(exc)) from None
+    return Results(path=path, manifest=manifest, runs=runs.to_pandas(), points=points.to_pandas(),
+                   checksums=files)  # fmt: skip
 
 
 def comparison(results: Results) -> dict[str, Any]:

@@ -521,9 +521,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _sweep_choice(out: Path) -> dict[str, Any] | None:
     """The design a finished sweep names first, its bottom line and guardrails."""
-    from simulation.analysis.results import load_results, sweep_choice, today_point
+    from simulation.analysis.results import sweep_choice, today_point, written_results
 
-    results = load_results(out)
+    results = written_results(out)  # just written here: no run is run again to check it
     return sweep_choice(results, today_point(results))
 
 
