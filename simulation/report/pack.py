@@ -47,6 +47,7 @@ from simulation.analysis.words import (
     READ_WITH_CARE,
     change_phrase,
     comparison_headline,
+    comparison_headline_of,
     diagnosis_bottom_line,
     format_kpi_value,
     guardrail_lines,
@@ -203,7 +204,7 @@ def build(path: str | Path) -> Report:
     if diagnosis is not None:
         out.append(_tornado(diagnosis))
     if diffs is not None:
-        title = _comparison_title(diffs, labels[cmp_ref], decision.get("ranking"))
+        title = _comparison_title(diffs, labels[cmp_ref], decision)
         out.append(charts.kpi_comparison(diffs, COMPARISON_KPIS, labels[cmp_ref], title))
     out += _select_time_series(results, featured, labels, cmp_ref, omitted)
     out += _select_maps(results, labels, omitted)
@@ -302,8 +303,16 @@ def _lead(decision: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def _comparison_title(diffs: pd.DataFrame, reference: str, ranking: dict[str, Any] | None) -> str:
-    """The comparison chart's headline: the plan named first, when the chart shows it."""
+def _comparison_title(diffs: pd.DataFrame, reference: str, decision: dict[str, Any]) -> str:
+    """The comparison chart's headline: the plan named first, when the chart shows it; for a
+    sweep, the design named first with its changes widened for picking it from all of them."""
+    ranking = decision.get("ranking")
+    picked = decision.get("picked_of")
+    if picked:
+        if ranking is None or not decision.get("differences"):
+            return f"Each design against {reference}"  # nothing stated without today's plan
+        text = comparison_headline_of(ranking, decision["differences"], reference)
+        return f"Of {picked} designs, allowing for the pick: {text}"
     shown = set(diffs["label"]) | {reference}
     if ranking is not None and {ranking["first"], ranking["runner_up"]} <= shown:
         return comparison_headline(diffs, reference, ranking)
