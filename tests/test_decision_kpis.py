@@ -231,8 +231,8 @@ def test_a_period_is_paid_under_the_plan_it_ran_under_when_a_new_plan_starts_tha
 
     base = scenario(**{"org.sales_reps": 6, "org.ops_staff": 4, "horizon_days": 60})
     period = base.incentives.payout_period_days
-    new_plan = {"incentives.weights.individual": 0.0, "incentives.weights.team": 0.0,
-                "incentives.weights.company": 0.2, "incentives.weights.silo_buster": 0.8}  # fmt: skip
+    w = "incentives.weights."
+    new_plan = {w + "individual": 0.0, w + "team": 0.0, w + "company": 0.2, w + "silo_buster": 0.8}
     rolled = base.model_copy(
         update={"interventions": [Intervention(day=period, set=new_plan, label="new plan")]}
     )
