@@ -222,3 +222,24 @@ def test_paying_mostly_for_help_loses_net_value() -> None:
         ratio.append(b["throughput"] / a["throughput"])
     assert np.mean(ratio) < 0.9, f"0/0/20/80 should sell clearly less, throughput x{ratio}"
     assert max(diffs) < 0, f"0/0/20/80 should lose net value on every seed, got {diffs}"
+
+
+def test_a_period_is_paid_under_the_plan_it_ran_under_when_a_new_plan_starts_that_day() -> None:
+    """A roll-out on a payout day (day 21) must not pay the period that just ended under the
+    new weights: its payout is the same as in a run without the roll-out."""
+    from simulation.model.model import FrictionModel
+
+    base = scenario(**{"org.sales_reps": 6, "org.ops_staff": 4, "horizon_days": 60})
+    period = base.incentives.payout_period_days
+    w = "incentives.weights."
+    new_plan = {w + "individual": 0.0, w + "team": 0.0, w + "company": 0.2, w + "silo_buster": 0.8}
+    rolled = base.model_copy(
+        update={"interventions": [Intervention(day=period, set=new_plan, label="new plan")]}
+    )
+    a = FrictionModel(base, rng=5).run().plans.ledger
+    b = FrictionModel(rolled, rng=5).run().plans.ledger
+    first = [i for i, (start, _, _) in enumerate(a) if start == 0]
+    assert first, "the run should pay a period starting on measured day 0"
+    i = first[0]
+    assert b[i] == a[i], "the period before the roll-out is paid under the old plan"
+    assert b[i + 1] != a[i + 1], "the period after it is paid under the new plan"

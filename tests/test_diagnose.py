@@ -326,7 +326,11 @@ def test_verdict_mentions_a_clear_trade_off_on_a_mission_kpi():
                 rows.append(_row(lv.key, kpi, 0.0, 0.0, 0.5))
     d = summarise_diagnosis(rows, values, "cost_of_friction", levers, dict.fromkeys(KPIS, 1.0))
     assert [t["kpi"] for t in d["trade_offs"]] == ["throughput"]
-    assert "Trade-off: it also makes throughput worse" in d["verdict"]
+    # a fall in throughput is the price, named in the same sentence as the gain
+    first = d["verdict"].split(". ")[0]
+    assert "cuts the cost of friction" in first
+    assert "at a price: throughput almost certainly falls by 2.00 activations/month" in first
+    assert "at a price: throughput falls by 2.00 activations/month" in d["headline"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,7 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.analysis.compare import paired_difference
+from simulation.analysis.compare import (
+    beaten_on_every_kpi,
+    beats,
+    cannot_separate,
+    named_first_order,
+    paired_difference,
+)
+from simulation.analysis.guardrails import check_plans
 from simulation.analysis.results import (
     Results,
     load_results,
@@ -46,7 +53,12 @@ from simulation.analysis.results import (
     save_comparison,
 )
 from simulation.analysis.stats import MAX_SUGGESTED_REPS
-from simulation.analysis.words import certainty, headline_text, verdict_text
+from simulation.analysis.words import (
+    certainty,
+    diagnosis_bottom_line,
+    headline_text,
+    verdict_text,
+)
 from simulation.batch.design import Design, compare_design, slug
 from simulation.batch.store import write_json
 from simulation.common.formats import format_value
@@ -196,7 +208,9 @@ def head_to_head(top: Sequence[float], other: Sequence[float], better: str) -> d
 
     Returns:
         ``{"n", "top_mean", "other_mean", "diff", "ci_low", "ci_high", "relative",
-        "p_better", "certainty", "direction", "suggested_reps"}``.
+        "p_better", "certainty", "direction", "beats", "separated", "suggested_reps"}``:
+        ``beats``, the top beats the other (:func:`simulation.analysis.compare.beats`);
+        ``separated``, the interval excludes 0 (else the two cannot be separated).
     """
     d = paired_difference(other, top, better)
     pairs = [
@@ -215,6 +229,8 @@ def head_to_head(top: Sequence[float], other: Sequence[float], better: str) -> d
         **{k: d[k] for k in ("diff", "ci_low", "ci_high", "relative", "p_better")},
         "certainty": words,
         "direction": direction,
+        "beats": beats(d, better),
+        "separated": not cannot_separate(d),
         "suggested_reps": suggested_reps(sd, d["diff"], d["n"]),
     }
 
@@ -277,6 +293,31 @@ def _trade_offs(
     return trade_offs
 
 
+def _named_first(
+    ranked: Sequence[Mapping[str, Any]], values: Mapping[str, Mapping[str, Sequence[float]]]
+) -> list[dict[str, Any]]:
+    """The ranking KPI's rows with no lever before one that beats it on every mission KPI
+    (:func:`simulation.analysis.compare.named_first_order`), ranks renumbered; each row gains
+    ``beaten_by``, the levers that beat it on every mission KPI."""
+    keys = [r["lever"] for r in ranked]
+    direction = {k: KPIS[k].better for k in MISSION}
+    known: dict[tuple[str, str], bool] = {}
+
+    def is_beaten_by(plan: str, other: str) -> bool:
+        if (plan, other) not in known:
+            known[plan, other] = beaten_on_every_kpi(values, plan, other, MISSION, direction)
+        return known[plan, other]
+
+    if not all(k in values for k in keys):
+        return [{**r, "beaten_by": []} for r in ranked]
+    order, _ = named_first_order(keys, is_beaten_by)
+    by_key = {r["lever"]: r for r in ranked}
+    return [
+        {**by_key[k], "rank": i, "beaten_by": [o for o in keys if is_beaten_by(k, o)]}
+        for i, k in enumerate(order, start=1)
+    ]
+
+
 def summarise_diagnosis(
     diffs: Sequence[Mapping[str, Any]],
     rank_values: Mapping[str, Sequence[float]],
@@ -284,6 +325,7 @@ def summarise_diagnosis(
     levers: Sequence[Lever],
     current: Mapping[str, float],
     header: Mapping[str, Any] | None = None,
+    values: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
 ) -> dict[str, Any]:
     """The diagnosis (JSON-able) from paired differences and the ranking KPI's runs.
 
@@ -295,9 +337,15 @@ def summarise_diagnosis(
         current: the mean of every KPI under the current set-up.
         header: scenario, replications, seed, results folder, in-place levers and notes, put
             first in the result.
+        values: ``values[lever][kpi]`` by replication for the mission KPIs
+            (:data:`simulation.model.metrics.MISSION`): with them, no lever is named before one
+            that beats it on every mission KPI (the ranking KPI's list is reordered so, each
+            row saying ``beaten_by`` whom); without them the ranking KPI alone decides.
     """
     check_rank_by(rank_by)
     rankings = _rank_every_kpi(diffs, levers)
+    if values is not None:
+        rankings[rank_by] = _named_first(rankings[rank_by], values)
     better = KPIS[rank_by].better
     wins, n_wins = count_wins({lv.key: rank_values[lv.key] for lv in levers}, better)
     ranked = rankings[rank_by]
@@ -331,8 +379,10 @@ def summarise_diagnosis(
     )
     result.setdefault("already_in_place", [])
     result.setdefault("notes", [])
+    result.setdefault("guardrails", [])
     result["verdict"] = verdict_text(result)
     result["headline"] = headline_text(result)
+    result["bottom_line"] = diagnosis_bottom_line(result)
     return result
 
 
@@ -667,10 +717,18 @@ def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
     whole = _diffs(results, labels, list(KPIS), "")
     rows = _diffs(results, labels, after, AFTER)
     rows += [r for r in whole if r["kpi"] not in after]
-    prefix = AFTER if rank_by in after else ""
-    table = results.values(prefix + rank_by)
-    rank_values = {labels[p]: [float(v) for v in table[p].tolist()] for p in table.columns}
+    values: dict[str, dict[str, list[float]]] = {label: {} for label in labels}
+    for kpi in dict.fromkeys((rank_by, *MISSION)):  # per replication, in the deciding window
+        table = results.values((AFTER if kpi in after else "") + kpi)
+        for p in table.columns:
+            values[labels[p]][kpi] = [float(v) for v in table[p].tolist()]
+    rank_values = {label: v[rank_by] for label, v in values.items()}
     current = _means(results, list(KPIS), "") | _means(results, after, AFTER)
+    configs = {labels[p]: results.scenario_config(p) for p in range(results.n_points)}
+    guardrails = [  # said of the starting scenario by its name
+        {**g, **{k: plan.start.name for k in ("plan", "reference") if g.get(k) == CURRENT}}
+        for g in check_plans(configs, CURRENT, current, results.replications)
+    ]
     header = {
         "scenario": plan.start.name,
         "description": plan.start.description,
@@ -685,8 +743,9 @@ def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
         "notes": [*plan.notes, *_window_notes(plan, after, rank_by)],
         "rollout_days": dict(plan.rollout_days),
         **_window_header(plan, after, rank_by),
+        "guardrails": guardrails,
     }
-    d = summarise_diagnosis(rows, rank_values, rank_by, plan.levers, current, header)
+    d = summarise_diagnosis(rows, rank_values, rank_by, plan.levers, current, header, values)
     for entry in d["levers"]:
         lever = LEVER_BY_KEY[entry["lever"]]
         entry.update(kind=lever.kind, bundle=lever.bundle or None, parts=list(lever.parts))

@@ -7,24 +7,52 @@ sweep`` and ``friction diagnose``). Reports, notebooks and the CLI read it throu
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.analysis.compare import compare_values, paired_difference
+from simulation.analysis.compare import compare_values, paired_difference, rank_plans
+from simulation.analysis.guardrails import (
+    best_of_k,
+    calibration,
+    check_plans,
+    few_replications,
+    friction_over_payroll,
+    picked_difference,
+    sweep_firm_axes,
+)
 from simulation.analysis.words import (
     CHOICES,
+    best_level_line,
+    comparison_bottom_line,
     mix_text,
     money_in,
     point_label,
     settings_phrase,
 )
 from simulation.batch.design import WEIGHT_KEYS, SweepError, slug
-from simulation.batch.store import open_finished, read_checked, write_json
+from simulation.batch.store import (
+    POINTS,
+    RUNS,
+    open_finished,
+    read_checked,
+    read_ledger,
+    read_manifest,
+    write_json,
+)
 from simulation.common.formats import as_float, format_value
-from simulation.model.metrics import KPIS
-from simulation.scenario.config import DEFAULT_CURRENCY, plain_label, set_dotted
+from simulation.model.metrics import KPIS, MISSION
+from simulation.scenario.config import (
+    DEFAULT_CURRENCY,
+    Scenario,
+    get_dotted,
+    plain_label,
+    same_value,
+    set_dotted,
+)
+from simulation.scenario.levers import DEFAULT_RANK
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +69,9 @@ __all__ = [
     "paired_differences",
     "results_folder",
     "save_comparison",
+    "sweep_choice",
+    "today_point",
+    "written_results",
 ]
 
 RESULTS = Path("results")  # default parent of results folders
@@ -239,6 +270,26 @@ def load_results(path: str | Path) -> Results:
                    checksums=checksums)  # fmt: skip
 
 
+def written_results(path: str | Path) -> Results:
+    """A results folder this process has just finished writing, read back with its checksums
+    checked but no run run again (:func:`load_results` does that once, for a reader that did
+    not write the folder).
+
+    Raises:
+        ResultsError: a file of the folder is missing or not the one the ledger recorded.
+    """
+    path = Path(path)
+    try:
+        files = read_ledger(path).get("files") or {}
+        manifest = read_manifest(path)
+        runs = read_checked(path / RUNS, files.get(RUNS))
+        points = read_checked(path / POINTS, files.get(POINTS))
+    except SweepError as exc:
+        raise ResultsError(str(exc)) from None
+    return Results(path=path, manifest=manifest, runs=runs.to_pandas(), points=points.to_pandas(),
+                   checksums=files)  # fmt: skip
+
+
 def comparison(results: Results) -> dict[str, Any]:
     """Paired comparison of a compare folder against its first scenario (see
     :func:`simulation.analysis.compare.compare_values`); every replication of every scenario is
@@ -262,8 +313,11 @@ def comparison(results: Results) -> dict[str, Any]:
         values[label] = {k: [as_float(rows.at[i, k]) for i in reps] for k in kpis}
     seeds = runs.drop_duplicates("replication").sort_values("replication")["seed"].tolist()
     shown = dict(zip(labels, results.plan_labels, strict=True))
+    configs = {shown[label]: results.scenario_config(i) for i, label in enumerate(labels)}
     with money_in(results.currency):
-        result = compare_values(values, labels, kpis, [int(s) for s in seeds], shown)
+        result = compare_values(values, labels, kpis, [int(s) for s in seeds], shown=shown)
+        means = {k: as_float(result["summaries"][labels[0]][k]["mean"]) for k in kpis}
+        result["guardrails"] = check_plans(configs, shown[labels[0]], means, len(seeds))
     result["currency"] = results.currency
     result["seed"] = results.seed
     result["results"] = str(results.path)
@@ -275,16 +329,20 @@ def paired_differences(
     reference: int = 0,
     points: list[int] | None = None,
     kpis: list[str] | None = None,
+    picked_of: int | None = None,
 ) -> pd.DataFrame:
     """Paired differences of design points from a reference point, one row per point and KPI.
 
     Replication ``r`` of every point ran on the same seed (common random numbers), so each
     point is compared with the reference replication by replication (see
-    :func:`simulation.analysis.compare.paired_difference`).
+    :func:`simulation.analysis.compare.paired_difference`). With ``picked_of``, each point is
+    one picked as the best of that many designs, and its interval and chance are widened for
+    the pick (:func:`simulation.analysis.guardrails.picked_difference`).
 
     Returns:
         Columns ``point, label, kpi, n, base_mean, mean, diff, ci_low, ci_high, relative,
-        p_better``; the reference itself is left out.
+        p_better`` (and ``picked_of``, ``confidence``, ``p_better_unadjusted`` when picked);
+        the reference itself is left out.
 
     Raises:
         ResultsError: the runs do not share seeds across points, so pairing is meaningless.
@@ -302,9 +360,105 @@ def paired_differences(
         table = results.values(name)
         base = table[reference]
         for p in points:
-            d = paired_difference(base.to_numpy(), table[p].to_numpy(), KPIS[name].better)
+            better = KPIS[name].better
+            if picked_of:
+                d = picked_difference(base.to_numpy(), table[p].to_numpy(), better, picked_of)
+            else:
+                d = paired_difference(base.to_numpy(), table[p].to_numpy(), better)
             rows.append({"point": p, "label": results.labels[p], "kpi": name, **d})
     return pd.DataFrame(rows)
+
+
+def today_point(results: Results) -> int | None:
+    """The design point that is today's set-up: a compare's first scenario, or the sweep point
+    whose values equal its base scenario's (``None`` if the sweep never ran the base)."""
+    if results.kind == "compare":
+        return 0
+    base = Scenario.model_validate(results.manifest["config"]["base_scenario"])
+    for p in range(results.n_points):
+        if all(same_value(get_dotted(base, k), v) for k, v in results.point_values(p).items()):
+            return p
+    return None
+
+
+def sweep_choice(
+    results: Results,
+    reference: int | None,
+    labels: Mapping[int, str] | None = None,
+    rank_by: str = DEFAULT_RANK,
+) -> dict[str, Any] | None:
+    """The design a sweep names first, and its bottom line and guardrails.
+
+    Designs are ranked by ``rank_by`` with no design named before one that beats it on every
+    mission KPI (:func:`simulation.analysis.compare.rank_plans`, every design on the same
+    seeds). The first (or, when it is ``reference``, the best alternative) is compared with the
+    reference as one picked from all the designs: its intervals are widened for the pick.
+
+    Returns:
+        ``None`` for a sweep of one design; else ``rank_by``, ``ranking`` (by label),
+        ``reference`` (label or ``None``), ``picked_of``, ``differences`` (``{label: {kpi:
+        paired difference}}`` of the design shown), ``bottom_line`` and ``guardrails``.
+    """
+    k = results.n_points
+    if k < 2:
+        return None
+    names = dict(labels) if labels is not None else dict(enumerate(results.plan_labels))
+    with money_in(results.currency):
+        return _sweep_choice(results, reference, names, rank_by)
+
+
+def _sweep_choice(
+    results: Results, reference: int | None, names: Mapping[int, str], rank_by: str
+) -> dict[str, Any]:
+    k = results.n_points
+    mission = [m for m in MISSION if m in KPIS]
+    tables = {kpi: results.values(kpi) for kpi in dict.fromkeys((rank_by, *mission))}
+    values = {p: {kpi: t[p].tolist() for kpi, t in tables.items()} for p in range(k)}
+    ranking = rank_plans(values, rank_by, mission, limit=2)
+    named = {
+        **ranking,
+        "order": [names[p] for p in ranking["order"]],
+        "by_mean": [names[p] for p in ranking["by_mean"]],
+        "first": None if ranking["first"] is None else names[ranking["first"]],
+        "runner_up": None if ranking["runner_up"] is None else names[ranking["runner_up"]],
+        "passed_over": {names[p]: [names[o] for o in b] for p, b in ranking["passed_over"].items()},
+    }
+    out: dict[str, Any] = {
+        "rank_by": rank_by,
+        "ranking": named,
+        "picked_of": k,
+        "differences": {},
+        "guardrails": _sweep_guardrails(results, reference, names),
+    }
+    first = ranking["first"]
+    if reference is None or first is None:
+        out["reference"] = None
+        row = results.by_point.loc[first] if first is not None else None
+        out["bottom_line"] = best_level_line(names.get(first), row, rank_by, k)
+        return out
+    shown = first if first != reference else ranking["runner_up"]
+    diffs = paired_differences(results, reference, [shown], list(KPIS), picked_of=k)
+    out["reference"] = names[reference]
+    out["differences"] = {names[shown]: {r["kpi"]: r for r in diffs.to_dict(orient="records")}}
+    out["bottom_line"] = comparison_bottom_line(named, out["differences"], names[reference], k)
+    return out
+
+
+def _sweep_guardrails(
+    results: Results, reference: int | None, names: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """A sweep's guardrails: axes that change the firm or market, the reference plan out of
+    its bands or with friction above payroll, few replications, the best picked from many."""
+    found = [sweep_firm_axes(results.axes)]
+    if reference is not None:
+        row = results.by_point.loc[reference]
+        means = {kpi: as_float(row.get(f"{kpi}_mean")) for kpi in KPIS}
+        label = names[reference]
+        found += calibration(means, label)
+        found.append(friction_over_payroll(means, results.scenario_config(reference), label))
+    found.append(few_replications(results.replications))
+    found.append(best_of_k(results.n_points, results.replications))
+    return [g for g in found if g is not None]
 
 
 def finish_comparison(folder: Path) -> dict[str, Any]:

@@ -5,9 +5,12 @@ Numbers come from the analysis (:mod:`simulation.analysis.compare`,
 terminal, the HTML report, the deck and the charts: how sure (:func:`certainty`), how large
 (:func:`format_kpi_value`, :func:`size`), a comparison's verdict lines (:func:`verdict`), a
 plan's change in a phrase (:func:`change_phrase`, :func:`comparison_headline`), a
-diagnosis's verdict and headline (:func:`verdict_text`, :func:`headline_text`), and the names a
-board reads instead of code: a design point's label (:func:`point_label`), a setting's value
-(:func:`setting_phrase`) and the abbreviations spelled out (:func:`glossary`).
+diagnosis's verdict and headline (:func:`verdict_text`, :func:`headline_text`), the decision in
+one sentence with its interval (:func:`comparison_bottom_line`, :func:`diagnosis_bottom_line`),
+the price a "better" sentence names (:func:`price_clause`), the guardrails
+(:func:`guardrail_text`), and the names a board reads instead of code: a design point's label
+(:func:`point_label`), a setting's value (:func:`setting_phrase`) and the abbreviations spelled
+out (:func:`glossary`).
 
 Money is shown in the currency of the results (``report.currency`` of the scenarios): the code
 that formats a report or a terminal table wraps it in :func:`money_in`, and every money figure
@@ -22,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -31,28 +35,37 @@ from simulation.batch.design import WEIGHT_KEYS
 from simulation.common.formats import format_number, format_value, number_style
 from simulation.model.metrics import KPI, KPIS, MISSION
 from simulation.scenario.config import human_name, lever_table
-from simulation.scenario.levers import CURRENT, LEVER_BY_KEY, Lever
+from simulation.scenario.levers import CURRENT, DEFAULT_RANK, LEVER_BY_KEY, Lever
 
 __all__ = [
     "ABBREVIATIONS",
     "CERTAINTY",
     "CHANGE_ORDER",
+    "PRICE_KPIS",
+    "READ_WITH_CARE",
     "SMALL_CHANGE",
+    "best_level_line",
     "certainty",
     "chance",
     "change_phrase",
+    "comparison_bottom_line",
     "comparison_headline",
+    "comparison_headline_of",
     "currency",
     "currency_name",
+    "diagnosis_bottom_line",
     "display_unit",
     "format_kpi_value",
     "glossary",
+    "guardrail_lines",
+    "guardrail_text",
     "headline_text",
     "is_share",
     "join_words",
     "mix_text",
     "money_in",
     "point_label",
+    "price_clause",
     "setting_phrase",
     "settings_phrase",
     "size",
@@ -184,90 +197,213 @@ def format_kpi_value(kpi: KPI | None, value: float, diff: bool = False, unit: bo
     return f"{sign}{text} {shown}".rstrip()
 
 
-def verdict(name: str, d: Mapping[str, float], base_label: str, label: str) -> str:
-    """One sentence a board member understands: what changed, by how much, how sure."""
+def verdict(
+    name: str,
+    d: Mapping[str, float],
+    base_label: str,
+    label: str,
+    others: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """One sentence a board member understands: what changed, by how much, how sure.
+
+    ``others`` (the same plan's paired differences on every KPI) lets a "better" verdict name
+    its price in the same sentence: a clear fall in throughput, revenue or net value. A row
+    picked as the best of many (``picked_of``) says its interval is widened for the pick.
+    """
     kpi = KPIS.get(name)
     title = kpi.label if kpi is not None else name
     if d["n"] == 0:
         return f"{title}: not defined in these runs."
     base_v = format_kpi_value(kpi, d["base_mean"])
     new_v = format_kpi_value(kpi, d["mean"])
-    if d["diff"] == 0 and d["ci_low"] == d["ci_high"]:
+    if _negligible(d):
         return f"{title}: unchanged at {base_v} under {label}."
     move = "up" if d["diff"] > 0 else "down"
     rel = "" if math.isnan(d["relative"]) else f", {d['relative']:+.0%}"
     change = format_kpi_value(kpi, d["diff"], diff=True)
     lo = format_kpi_value(kpi, d["ci_low"], diff=True, unit=False)
     hi = format_kpi_value(kpi, d["ci_high"], diff=True, unit=False)
-    words, direction = certainty(d["p_better"])
-    if direction == "not enough replications to say":
-        judgement = "One replication cannot say how sure this is."
-    elif direction == "no clear difference":
-        judgement = (
-            f"No clear difference ({d['p_better']:.0%} chance it is better); more replications "
-            "could settle it."
-        )
-    else:
-        p = d["p_better"] if direction == "better" else 1 - d["p_better"]
-        judgement = f"{words.capitalize()} {direction} ({chance(p)} chance)"
-        if not math.isnan(d["relative"]) and abs(d["relative"]) < SMALL_CHANGE:
-            judgement += ", but a small change"
-        judgement += "."
     return (
         f"{title}: {move} from {base_v} under {base_label} to {new_v} under {label} "
-        f"({change}{rel}; 95% interval {lo} to {hi}). {judgement}"
+        f"({change}{rel}; {_ci_name(d)} {lo} to {hi}). {_judgement(name, d, others)}"
     )
 
 
-#: The order a headline names the mission KPIs in: churn first, the handover being the news.
-CHANGE_ORDER = ("handover_churn", "productivity_loss", "throughput")
+def _negligible(d: Mapping[str, Any]) -> bool:
+    """No change beyond rounding: the whole interval within a billionth of the level."""
+    scale = 1e-9 * max(1.0, abs(d["base_mean"]))
+    return bool(max(abs(d["ci_low"]), abs(d["ci_high"]), abs(d["diff"])) <= scale)
 
 
-def comparison_headline(diffs: pd.DataFrame, reference: str) -> str:
-    """The finding of a comparison in one line, about the plan a board would look at first:
-    the most clear gains on the mission's three KPIs and, among those, the mildest worst
-    side effect (so a plan that cuts churn by giving up a quarter of the sales does not lead).
-    What it does to them is said good news first, then the price."""
-    plans = list(dict.fromkeys(diffs["label"]))
-    if not plans:
-        return f"Each plan against {reference}"
-
-    def score(label: str) -> tuple[int, float]:
-        rows = diffs[(diffs["label"] == label) & diffs["kpi"].isin(MISSION)].dropna(
-            subset=["diff", "relative"]
+def _judgement(
+    name: str, d: Mapping[str, Any], others: Mapping[str, Mapping[str, Any]] | None
+) -> str:
+    """How sure a verdict is, in words, with the price of a "better" one."""
+    words, direction = certainty(d["p_better"])
+    picked = d.get("picked_of")
+    if direction == "not enough replications to say":
+        return "One replication cannot say how sure this is."
+    if direction == "no clear difference":
+        if picked:
+            return (
+                f"No clear difference once the pick of the best of {picked} designs is allowed "
+                "for; more replications could settle it."
+            )
+        return (
+            f"No clear difference ({d['p_better']:.0%} chance it is better); more replications "
+            "could settle it."
         )
-        gains = sum(certainty(p)[1] == "better" for p in rows["p_better"])
-        sign = rows["kpi"].map(lambda k: -1.0 if KPIS[k].better == "lower" else 1.0)
-        worst = float((sign * rows["relative"]).min()) if len(rows) else -math.inf
-        return gains, worst
+    p = d["p_better"] if direction == "better" else 1 - d["p_better"]
+    if picked:
+        judgement = f"{words.capitalize()} {direction}, even allowing for the pick"
+    else:
+        judgement = f"{words.capitalize()} {direction} ({chance(p)} chance)"
+    if not math.isnan(d["relative"]) and abs(d["relative"]) < SMALL_CHANGE:
+        judgement += ", but a small change"
+    if direction == "better":
+        price = price_clause(others or {}, skip=(name,), interval=False)
+        if price:
+            judgement += f", at a price: {price}"
+    return judgement + "."
 
-    label = max(plans, key=score)
-    return f"{label} against {reference}: " + change_phrase(diffs[diffs["label"] == label])
+
+def _ci_name(d: Mapping[str, Any]) -> str:
+    """'95% interval', or how it was widened for picking the best of many designs."""
+    picked = d.get("picked_of")
+    if picked:
+        return f"95% interval widened for picking the best of {picked} designs,"
+    return "95% interval"
+
+
+#: The KPIs whose fall is the price a "better" sentence names: customers delivered, the revenue
+#: they bring and the net value of the year.
+PRICE_KPIS = tuple(k for k in ("net_value", "throughput", "revenue") if k in KPIS)
+
+
+def price_clause(
+    rows: Mapping[str, Mapping[str, Any]], skip: Sequence[str] = (), interval: bool = True
+) -> str:
+    """The price of a plan that does better: each price KPI (:data:`PRICE_KPIS`, other than
+    ``skip``) that at least probably (80%) falls in ``rows`` (paired differences by KPI), or ''.
+
+    With intervals: 'throughput very likely falls by 1.78 activations/month (95% interval 0.90
+    to 2.66)'; without (a title, or a verdict line next to each KPI's own line): 'net value falls
+    by 839k/year and throughput by 2.30 activations/month'.
+    """
+    said = []
+    for name in PRICE_KPIS:
+        d = rows.get(name)
+        if name in skip or d is None or d.get("n", 0) < 2 or math.isnan(d["diff"]):
+            continue
+        words, direction = certainty(d["p_better"])
+        if direction != "worse" or d["diff"] >= 0:
+            continue
+        kpi = KPIS[name]
+        if not interval:
+            said.append(f"{_phrase(name)}{' falls' if not said else ''} by {size(kpi, d['diff'])}")
+            continue
+        span = _interval(kpi, d["ci_low"], d["ci_high"], d["diff"])
+        said.append(
+            f"{_phrase(name)} {words} falls by {size(kpi, d['diff'])} ({_ci_name(d)} {span})"
+        )
+    return join_words(said) if said else ""
+
+
+#: The order a headline names the mission KPIs in: the decision's measure first, then churn,
+#: the handover being the news.
+CHANGE_ORDER = tuple(
+    k for k in ("net_value", "handover_churn", "productivity_loss", "throughput") if k in KPIS
+)
+
+
+def _rows_frame(rows: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """One plan's paired differences by KPI as the rows :func:`change_phrase` reads."""
+    return pd.DataFrame([{"kpi": k, **dict(d)} for k, d in rows.items()])
+
+
+def _differences_of(diffs: pd.DataFrame) -> dict[str, dict[str, dict[str, Any]]]:
+    """``diffs`` rows (label, kpi, paired keys) as ``{label: {kpi: row}}``."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in diffs.to_dict(orient="records"):
+        out.setdefault(str(r["label"]), {})[str(r["kpi"])] = r
+    return out
+
+
+def comparison_headline(
+    diffs: pd.DataFrame, reference: str, ranking: Mapping[str, Any] | None = None
+) -> str:
+    """The finding of a comparison in one line (see :func:`comparison_headline_of`).
+
+    ``diffs`` has one row per plan and KPI (``label``, ``kpi`` and the paired keys). Without a
+    ``ranking`` (:func:`simulation.analysis.compare.rank_plans`, which needs the runs), the
+    plans are ordered by their mean change on the ranking KPI alone.
+    """
+    differences = _differences_of(diffs)
+    if not differences:
+        return f"Each plan against {reference}"
+    if ranking is None:
+        rank_by = DEFAULT_RANK if DEFAULT_RANK in set(diffs["kpi"]) else CHANGE_ORDER[0]
+        sign = -1.0 if KPIS[rank_by].better == "lower" else 1.0
+
+        def gain(label: str) -> float:
+            d = differences[label].get(rank_by)
+            return -math.inf if d is None or math.isnan(d["diff"]) else sign * d["diff"]
+
+        order = sorted(differences, key=gain, reverse=True)
+        ranking = {"rank_by": rank_by, "first": order[0], "runner_up": None, "beats": True,
+                   "separated": True, "passed_over": {}}  # fmt: skip
+    return comparison_headline_of(ranking, differences, reference)
+
+
+def comparison_headline_of(
+    ranking: Mapping[str, Any],
+    differences: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    reference: str,
+) -> str:
+    """The finding of a comparison in one line: the plan named first (``ranking``, the
+    reference among the candidates) and what it does against the reference, good news first,
+    then the price. When the top two cannot be separated, it says so and names both; when the
+    reference comes first, it says the best alternative does not beat it."""
+    first, runner = ranking.get("first"), ranking.get("runner_up")
+    if first is None:
+        return f"Each plan against {reference}"
+    shown = first if first != reference else runner
+    if shown is None:
+        return f"{reference} alone: nothing to compare it with"
+    what = _phrase(ranking["rank_by"])
+    lead = ""
+    if runner is not None and not ranking.get("separated", True):
+        lead = f"{first} and {runner} cannot be separated on {what}; "
+    elif first == reference and runner is not None:
+        lead = f"{reference} beats the best alternative, {runner}, on {what}; "
+    elif runner is not None and runner in ranking.get("passed_over", {}):
+        lead = f"{first} beats {runner} on every mission measure; "
+    text = f"{lead}{shown} against {reference}: "
+    return text + change_phrase(_rows_frame(differences[shown]))
 
 
 def change_phrase(rows: pd.DataFrame, kpis: Sequence[str] = CHANGE_ORDER) -> str:
     """'cuts churn at handover by 4.8 points and productivity loss by 11.0 points, but lowers
     throughput by 1.78 activations/month' from one plan's paired differences; changes with
-    under 80% certainty either way are reported as no clear change."""
+    under 80% certainty either way are reported as no clear change. A clear fall in a price KPI
+    (:data:`PRICE_KPIS`) outside ``kpis`` is named as part of the price."""
     good: dict[str, list[str]] = {}
     bad: dict[str, list[str]] = {}
     unclear = []
-    for name in kpis:
-        row = rows[rows["kpi"] == name]
+    extra = [k for k in PRICE_KPIS if k not in kpis]
+    for name in (*kpis, *extra):
+        row = rows[rows["kpi"] == name] if len(rows) else rows
         if row.empty or pd.isna(row["diff"].iloc[0]):
             continue
         r = row.iloc[0]
         kpi = KPIS[name]
         _, direction = certainty(r["p_better"])
+        if name in extra and direction != "worse":
+            continue
         if direction not in ("better", "worse"):
             unclear.append(kpi.label.lower())
             continue
-        down = r["diff"] < 0
-        verb = (
-            ("cuts" if down else "raises")
-            if kpi.better == "lower"
-            else ("lowers" if down else "raises")
-        )
+        verb = _verb_s(kpi, r["diff"])
         target = good if direction == "better" else bad
         target.setdefault(verb, []).append(f"{kpi.label.lower()} by {size(kpi, r['diff'])}")
     said = [f"{verb} {join_words(items)}" for verb, items in good.items()]
@@ -279,6 +415,108 @@ def change_phrase(rows: pd.DataFrame, kpis: Sequence[str] = CHANGE_ORDER) -> str
     if unclear:
         text += ("; " if text else "") + f"no clear change in {join_words(unclear)}"
     return text or "no clear change"
+
+
+def _verb_s(kpi: KPI, diff: float) -> str:
+    """'cuts', 'raises' or 'lowers': a fall in a KPI where lower is better is a cut."""
+    if diff >= 0:
+        return "raises"
+    return "cuts" if kpi.better == "lower" else "lowers"
+
+
+def _verb_base(kpi: KPI, diff: float) -> str:
+    """'raise', 'cut' or 'lower' (see :func:`_verb_s`)."""
+    return {"raises": "raise", "cuts": "cut", "lowers": "lower"}[_verb_s(kpi, diff)]
+
+
+def _a_year(text: str) -> str:
+    """'1.2M/year' as said aloud: '1.2M a year'."""
+    return text.replace("/year", " a year")
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _decision(subject: str, rows: Mapping[str, Mapping[str, Any]], rank_by: str,
+              against: str) -> str:  # fmt: skip
+    """'<subject> would very likely raise net value by 1.2M a year (95% interval 0.4M to 2.0M)
+    against <against>', with the price when it does better; no full stop."""
+    kpi, what = KPIS[rank_by], _phrase(rank_by)
+    d = rows.get(rank_by)
+    if d is None or d["n"] == 0 or math.isnan(d["diff"]):
+        return f"{subject} leaves {what} undefined in these runs"
+    amount = _a_year(size(kpi, d["diff"]))
+    verb = _verb_base(kpi, d["diff"])
+    if d["n"] < 2 or math.isnan(d["p_better"]):
+        return (
+            f"{subject} would {verb} {what} by {amount} against {against}, but one replication "
+            "cannot say how sure that is"
+        )
+    ci = f"({_ci_name(d)} {_interval(kpi, d['ci_low'], d['ci_high'], d['diff'])})"
+    words, direction = certainty(d["p_better"])
+    if direction == "no clear difference":
+        return (
+            f"{subject} might {verb} {what} by {amount} against {against}, but that could be "
+            f"chance {ci}: no clear difference"
+        )
+    text = f"{subject} would {words} {verb} {what} by {amount} {ci} against {against}"
+    price = price_clause(rows, skip=(rank_by,)) if direction == "better" else ""
+    return text + (f", at a price: {price}" if price else "")
+
+
+def comparison_bottom_line(
+    ranking: Mapping[str, Any],
+    differences: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    reference: str,
+    picked_of: int | None = None,
+) -> str:
+    """The decision in one sentence with its 95% interval: what the plan named first
+    (``ranking``, see :func:`simulation.analysis.compare.rank_plans`) does to the ranking KPI
+    against the reference, or, when the reference comes first, that it should be kept.
+
+    ``differences[plan][kpi]`` are paired differences from the reference; ``picked_of`` is
+    the number of designs a sweep's best was picked from (its interval is widened for it).
+    """
+    rank_by = ranking["rank_by"]
+    what = _phrase(rank_by)
+    first, runner = ranking.get("first"), ranking.get("runner_up")
+    if first is None:
+        return f"{_cap(what)} is not defined in these runs, so the plans cannot be ranked by it."
+    if runner is None:
+        return f"Only {first} was run: there is nothing to compare it with."
+    if first != reference:
+        subject = f"Picked as the best of {picked_of} designs, {first}" if picked_of else first
+        text = _decision(subject, differences[first], rank_by, reference)
+        if not ranking.get("separated", True) and runner != reference:
+            text += f"; the model cannot separate it from {runner}"
+        return text + "."
+    if ranking.get("beats"):
+        lead = f"Keep {reference}: the best alternative, {runner},"
+    elif not ranking.get("separated", True):
+        lead = f"No plan beats {reference} on {what}: the best alternative, {runner},"
+    else:
+        lead = f"Keep {reference}, which beats {runner} on every mission measure: {runner}"
+    return _decision(lead, differences[runner], rank_by, reference) + "."
+
+
+def best_level_line(
+    label: str | None, row: Mapping[str, Any] | None, rank_by: str, picked_of: int
+) -> str:
+    """The bottom line of a sweep that did not run today's plan: the best design's level on
+    the ranking KPI with its 95% interval (``row`` holds ``<kpi>_mean``, ``_ci_low``,
+    ``_ci_high``)."""
+    what = _phrase(rank_by)
+    if label is None or row is None:
+        return f"{_cap(what)} is not defined in these runs, so the designs cannot be ranked by it."
+    kpi = KPIS[rank_by]
+    mean, lo, hi = (float(row[f"{rank_by}_{s}"]) for s in ("mean", "ci_low", "ci_high"))
+    return (
+        f"Of {picked_of} designs, {label} has the best {what}, "
+        f"{_a_year(format_kpi_value(kpi, mean))} (95% interval "
+        f"{format_kpi_value(kpi, lo, unit=False)} to {format_kpi_value(kpi, hi, unit=False)}); "
+        "the sweep did not run today's plan, so it states no change against it."
+    )
 
 
 def join_words(items: Sequence[str]) -> str:
@@ -389,25 +627,57 @@ def _one_rep_sentence(d: Mapping[str, Any], w: _TopWords) -> str:
     )
 
 
+def _lever_rows(d: Mapping[str, Any], lever: str) -> dict[str, Mapping[str, Any]]:
+    """A lever's paired differences from the current set-up, by KPI (from the rankings)."""
+    return {
+        kpi: row for kpi, ranked in d["rankings"].items() for row in ranked if row["lever"] == lever
+    }
+
+
+def _mission_words() -> str:
+    """'net value, churn at handover, productivity loss and throughput'."""
+    return join_words([_phrase(k) for k in MISSION])
+
+
+def _runner_beaten(runner: Mapping[str, Any]) -> bool:
+    """The favoured lever beats the runner-up on the ranking KPI (older files: by P(better))."""
+    return bool(runner.get("beats", runner["direction"] == "better"))
+
+
+def _runner_separated(runner: Mapping[str, Any]) -> bool:
+    """The interval of the top two's paired difference excludes 0 (older files: by P(better))."""
+    return bool(runner.get("separated", runner["direction"] == "better"))
+
+
 def _better_sentences(d: Mapping[str, Any], w: _TopWords) -> list[str]:
-    """The favoured lever clearly helps: how much, and whether it beats the runner-up."""
+    """The favoured lever clearly helps: how much, at what price, and whether it beats the
+    runner-up."""
     top, runner = d["top"], d["runner_up"]
+    price = price_clause(_lever_rows(d, top["lever"]), skip=(d["rank_by"],))
     text = (
         f"{w.lever.action} first{w.later}: it {top['certainty']} {_verb(top['diff'])} {w.what} "
         f"by {w.by} (95% interval {w.interval}) against {w.where}"
+        + (f", at a price: {price}" if price else "")
     )
     if runner is None:
         return [text + "; it is the only lever tested."]
     n_wins, won = d["wins"]["replications"], d["wins"]["by_lever"].get(top["lever"], 0)
-    if runner["direction"] == "better":
-        rl = _lever(runner["lever"])
+    rl = _lever(runner["lever"])
+    if _runner_beaten(runner):
         return [
-            text + f", and beats the runner-up, {rl.noun}, by {size(w.kpi, runner['diff'])} "
-            f"({_interval(w.kpi, runner['ci_low'], runner['ci_high'], runner['diff'])}); "
-            f"it came out best in {won} of {n_wins} replications, so the model is "
+            text + f"; it beats the runner-up, {rl.noun}, by {size(w.kpi, runner['diff'])} "
+            f"({_interval(w.kpi, runner['ci_low'], runner['ci_high'], runner['diff'])}) and "
+            f"came out best in {won} of {n_wins} replications, so the model is "
             f"{runner['certainty']} right about the order."
         ]
-    return [text + ".", _runner_up_unclear_sentence(runner, w, won, n_wins)]
+    if not _runner_separated(runner):
+        return [text + ".", _runner_up_unclear_sentence(runner, w, won, n_wins)]
+    return [
+        text + ".",
+        f"It comes before {rl.noun}, which does better on {w.what} by "
+        f"{size(w.kpi, runner['diff'])}, because it beats {rl.noun} on every mission measure "
+        f"({_mission_words()}).",
+    ]
 
 
 def _runner_up_unclear_sentence(
@@ -461,10 +731,13 @@ def _all_worse_sentence(d: Mapping[str, Any], w: _TopWords) -> str:
     )
 
 
-def _trade_off_sentences(d: Mapping[str, Any]) -> list[str]:
-    """One sentence per other KPI the favoured lever makes clearly worse."""
+def _trade_off_sentences(d: Mapping[str, Any], priced: bool = False) -> list[str]:
+    """One sentence per other KPI the favoured lever makes clearly worse (``priced``: leaving
+    out the price KPIs the verdict's first sentence already names)."""
     parts = []
     for t in d["trade_offs"]:
+        if priced and t["kpi"] in PRICE_KPIS:
+            continue
         tk = KPIS[t["kpi"]]
         parts.append(
             f"Trade-off: it also makes {_phrase(t['kpi'])} worse, "
@@ -496,25 +769,64 @@ def verdict_text(d: Mapping[str, Any]) -> str:
     else:
         parts = [_all_worse_sentence(d, w)]
     if direction == "better" or one_rep:
-        parts += _trade_off_sentences(d)
+        parts += _trade_off_sentences(d, priced=direction == "better" and not one_rep)
     return " ".join(parts + _other_leaders(d) + _in_place_sentence(d))
 
 
 def headline_text(d: Mapping[str, Any]) -> str:
-    """The verdict in one line, for a chart or slide title."""
+    """The verdict in one line, for a chart or slide title: the lever to change first (both,
+    when the top two cannot be separated) and its price."""
     top = d["top"]
     kpi = KPIS[d["rank_by"]]
+    what = _phrase(d["rank_by"])
     if top is None:
         return f"The levers cannot be ranked by {kpi.label.lower()} in these runs"
     lever = _lever(top["lever"])
-    effect = f"{_verb(top['diff'])} {_phrase(d['rank_by'])} by {size(kpi, top['diff'])}"
+    effect = f"{_verb(top['diff'])} {what} by {size(kpi, top['diff'])}"
     if top["direction"] != "better":
-        return f"No single lever clearly improves {_phrase(d['rank_by'])}"
+        return f"No single lever clearly improves {what}"
+    price = price_clause(_lever_rows(d, top["lever"]), skip=(d["rank_by"],), interval=False)
+    priced = f", at a price: {price}" if price else ""
+    runner = d.get("runner_up")
+    if runner is not None and not _runner_separated(runner):
+        return (
+            f"Change first: {lever.noun} or {_lever(runner['lever']).noun}, which the model "
+            f"cannot separate on {what}. {_cap(lever.noun)} {effect}{priced}"
+        )
     won = d["wins"]["by_lever"].get(top["lever"], 0)
     return (
         f"Change first: {lever.noun}. It {effect} and came out best in {won} of "
-        f"{d['wins']['replications']} replications"
+        f"{d['wins']['replications']} replications{priced}"
     )
+
+
+def diagnosis_bottom_line(d: Mapping[str, Any]) -> str:
+    """The decision of a diagnosis in one sentence with its 95% interval: what the lever named
+    first does to the ranking KPI against the current set-up."""
+    top = d["top"]
+    what = _phrase(d["rank_by"])
+    if top is None:
+        return f"{_cap(what)} is not defined in these runs, so the levers cannot be ranked by it."
+    w = _top_words(d)
+    rows = _lever_rows(d, top["lever"])
+    rows[d["rank_by"]] = top
+    if top["direction"] == "worse":
+        lead = (
+            f"Keep the current set-up on {what}: every lever would make it worse, and the least "
+            f"harmful, {w.lever.noun},"
+        )
+        return _decision(lead, rows, d["rank_by"], w.where) + "."
+    if top["direction"] == "no clear difference":
+        lead = (
+            f"No single lever clearly changes {what} against {w.where}: the most promising, "
+            f"{w.lever.noun},"
+        )
+        return _decision(lead, rows, d["rank_by"], w.where) + "."
+    text = _decision(_cap(w.lever.noun), rows, d["rank_by"], w.where)
+    runner = d.get("runner_up")
+    if runner is not None and not _runner_separated(runner):
+        text += f"; the model cannot separate it from {_lever(runner['lever']).noun}"
+    return text + "."
 
 
 def _other_leaders(d: Mapping[str, Any]) -> list[str]:
@@ -542,6 +854,105 @@ def _in_place_sentence(d: Mapping[str, Any]) -> list[str]:
     if not done:
         return []
     return [f"Already in place, so not tested: {', '.join(done)}."]
+
+
+# --------------------------------------------------------------------------------------------
+# Guardrails (the facts come from simulation.analysis.guardrails)
+# --------------------------------------------------------------------------------------------
+
+#: The heading of the guardrails, in the terminal and the board pack.
+READ_WITH_CARE = "Read with care"
+#: How the firm's size reads in a sentence.
+_FIRM_NOUNS = {"org.sales_reps": "sales reps", "org.ops_staff": "ops staff"}
+
+
+@lru_cache(maxsize=1)
+def _meanings() -> dict[str, str]:
+    """Each scenario key's meaning as it reads inside a sentence ('mean annual contract value
+    of a deal')."""
+    return {
+        r["key"]: (r["meaning"][:1].lower() + r["meaning"][1:]).split(". ")[0].rstrip(".")
+        for r in lever_table()
+    }
+
+
+def _setting_value(value: Any) -> str:
+    """A setting as a reader writes it: 60,000 with its separator, 0.25 as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return format_value(value)
+
+
+def _setting(key: str, value: Any, reference: Any) -> str:
+    """'12 sales reps (against 40)', 'mean annual contract value of a deal of 60,000 (against
+    40,000)'."""
+    v, r = _setting_value(value), _setting_value(reference)
+    if key in _FIRM_NOUNS:
+        return f"{v} {_FIRM_NOUNS[key]} (against {r})"
+    what = _meanings().get(key, key.rsplit(".", 1)[-1].replace("_", " "))
+    return f"{what} of {v} (against {r})"
+
+
+def _firms_text(g: Mapping[str, Any]) -> str:
+    if g.get("keys"):
+        what = join_words([_FIRM_NOUNS.get(k, _meanings().get(k, k)) for k in g["keys"]])
+        return (
+            f"The designs do not face the same customers: the sweep changes the {what}, so a "
+            "difference between designs mixes the firm or its market with the plan."
+        )
+    per = [
+        f"{p['plan']} has "
+        + join_words([_setting(x["key"], x["value"], x["reference"]) for x in p["differences"]])
+        for p in g["plans"]
+    ]
+    return (
+        f"The plans do not face the same customers: against {g['reference']}, "
+        + "; ".join(per)
+        + ". They share their random draws, but a difference mixes the firm or its market with "
+        "the plan."
+    )
+
+
+def guardrail_text(g: Mapping[str, Any]) -> str:
+    """One guardrail (:mod:`simulation.analysis.guardrails`) in a sentence or two."""
+    kind = g["kind"]
+    if kind == "different_firms":
+        return _firms_text(g)
+    if kind == "calibration":
+        kpi = KPIS[g["kpi"]]
+        band = f"{g['low'] * 100:.0f}-{g['high'] * 100:.0f}%"
+        return (
+            f"Under {g['plan']}, {_phrase(g['kpi'])} is {format_kpi_value(kpi, g['value'])}, "
+            f"outside the {band} band the model is calibrated to: read its figures as a "
+            "what-if for this set-up, not a forecast."
+        )
+    if kind == "friction_over_payroll":
+        money = KPIS["cost_of_friction"]
+        return (
+            f"Under {g['plan']}, the cost of friction ({format_kpi_value(money, g['cost'])}) "
+            f"is {g['cost'] / g['payroll']:.1f} times the payroll "
+            f"({format_kpi_value(money, g['payroll'])}), more than the calibrated firm ever "
+            "shows: check that the settings fit this firm before trusting the money figures."
+        )
+    if kind == "best_of_k":
+        return (
+            f"The best design was picked from {g['k']} after the runs: its intervals against "
+            f"today's plan are widened for that pick ({g['method']}, {g['comparisons']} "
+            "comparisons), and a design picked this way still tends to do less well when tried "
+            "again."
+        )
+    if kind == "few_replications":
+        n = g["replications"]
+        return (
+            f"Only {n} replication{'s' if n != 1 else ''} per plan, fewer than {g['minimum']}: "
+            "the intervals rest on few runs and can mislead; run 10 or more before deciding."
+        )
+    raise ValueError(f"unknown guardrail kind '{kind}'")
+
+
+def guardrail_lines(guardrails: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every guardrail's sentence, in order (empty when there is nothing to read with care)."""
+    return [guardrail_text(g) for g in guardrails]
 
 
 # --------------------------------------------------------------------------------------------

@@ -434,7 +434,23 @@ def _failures_note(summary: Any, out: Path) -> str:
     )
 
 
-def render_sweep(design: Any, summary: Any, out: Path) -> str:
+def render_lead(bottom_line: str | None, guardrails: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a board member reads first: the bottom line, then what to read with care."""
+    from simulation.analysis.words import READ_WITH_CARE, guardrail_lines
+
+    lines = [textwrap.fill(bottom_line, WIDTH)] if bottom_line else []
+    cautions = guardrail_lines(guardrails)
+    if cautions:
+        lines += ["", f"{READ_WITH_CARE}:"]
+        lines += [
+            textwrap.fill(c, WIDTH, initial_indent="- ", subsequent_indent="  ") for c in cautions
+        ]
+    return lines
+
+
+def render_sweep(
+    design: Any, summary: Any, out: Path, choice: Mapping[str, Any] | None = None
+) -> str:
     """What a sweep produced: size, time, where, and the best and worst design point per KPI."""
     import pyarrow.parquet as pq
 
@@ -442,7 +458,10 @@ def render_sweep(design: Any, summary: Any, out: Path) -> str:
     from simulation.model.metrics import HEADLINE
 
     kpis = kpi_registry()
-    lines = [
+    lines = []
+    if choice is not None:
+        lines += [*render_lead(choice["bottom_line"], choice["guardrails"]), ""]
+    lines += [
         f"Sweep {design.name}: {summary.done} of {summary.n_runs} runs ({len(design.points)} "
         f"design points x {design.replications} replications), seed {design.seed}.",
         f"This session ran {summary.ran} runs in {format_duration(summary.seconds)}"
@@ -506,8 +525,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         check=check)  # fmt: skip
     out = sweep_folder(args.out, design)
     summary = _execute(args, design, out, [PROG, "sweep", *args.argv])
-    print(render_sweep(design, summary, out))
+    print(render_sweep(design, summary, out, None if summary.failed else _sweep_choice(out)))
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
+
+
+def _sweep_choice(out: Path) -> dict[str, Any] | None:
+    """The design a finished sweep names first, its bottom line and guardrails."""
+    from simulation.analysis.results import sweep_choice, today_point, written_results
+
+    results = written_results(out)  # just written here: no run is run again to check it
+    return sweep_choice(results, today_point(results))
 
 
 def render_compare(result: dict[str, Any]) -> str:
@@ -524,9 +551,21 @@ def _render_compare(result: dict[str, Any]) -> str:
     kpis = kpi_registry()
     shown = {x: result.get("labels", {}).get(x, x) for x in result["scenarios"]}
     base = shown[result["baseline"]]
-    lines = [
-        f"Comparison on common random numbers: {result['replications']} replications of each "
-        f"scenario, root seed {result['seed']}; every scenario faces the same customers.",
+    guardrails = result.get("guardrails", [])
+    firms_differ = any(g["kind"] == "different_firms" for g in guardrails)
+    customers = (
+        "the scenarios differ in firm or market, so they do not face the same customers"
+        if firms_differ
+        else "every scenario faces the same customers"
+    )
+    lines = render_lead(result.get("bottom_line"), guardrails)
+    lines += [
+        *([""] if lines else []),
+        textwrap.fill(
+            f"Comparison on common random numbers: {result['replications']} replications of "
+            f"each scenario, root seed {result['seed']}; {customers}.",
+            WIDTH,
+        ),
         f"Results: {result['results']}/",
     ]
     for name in result["scenarios"][1:]:
@@ -668,6 +707,7 @@ def _diagnosis_ranking(d: Mapping[str, Any]) -> list[str]:
         ),
         format_table(headers, rows, right=(0, 3, 4, 5, 6, 7), wrap={1: 30}),
         *_bundle_lines(d),
+        *_beaten_note(d),
     ]
 
 
@@ -681,6 +721,23 @@ def _bundle_lines(d: Mapping[str, Any]) -> list[str]:
             lines.append(textwrap.fill(f"{labels[bundle]} = {names}", WIDTH,
                                        initial_indent="  ", subsequent_indent="    "))  # fmt: skip
     return ["Bundles and the parts tested alone:", *lines] if lines else []
+
+
+def _beaten_note(d: Mapping[str, Any]) -> list[str]:
+    """Which levers another beats on every mission KPI (none of them is named first)."""
+    names = {lv["lever"]: lv["label"] for lv in d["levers"]}
+    beaten = [
+        f"{r['label']} (by {', '.join(names.get(b, b) for b in r['beaten_by'])})"
+        for r in d["rankings"][d["rank_by"]]
+        if r.get("beaten_by")
+    ]
+    if not beaten:
+        return []
+    text = (
+        "Beaten on every mission KPI by another lever, so never named before it: "
+        f"{'; '.join(beaten)}."
+    )
+    return [textwrap.fill(text, WIDTH)]
 
 
 def _mission_cell(kpi: KPI, x: Mapping[str, Any]) -> tuple[str, bool]:
@@ -744,9 +801,12 @@ def _diagnosis_notes(d: Mapping[str, Any]) -> list[str]:
 
 def render_diagnosis(d: Mapping[str, Any]) -> str:
     """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
+    from simulation.analysis.words import diagnosis_bottom_line
     from simulation.model.metrics import KPIS
 
-    lines = _diagnosis_intro(d)
+    bottom = d.get("bottom_line") or diagnosis_bottom_line(d)
+    lines = [*render_lead(bottom, d.get("guardrails", [])), ""]
+    lines += _diagnosis_intro(d)
     lines += _diagnosis_ranking(d)
     lines += _diagnosis_mission(d)
     lines += _diagnosis_notes(d)
@@ -824,6 +884,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--out: cannot write the report to {out}: {exc.strerror or exc}"
         ) from None
+    lead = render_lead(report.bottom_line, report.guardrails)
+    if lead:
+        print("\n".join([*lead, ""]))
     print(f"Report of {args.results}: {len(report.charts)} chart(s) in {out}/")
     for f in files:
         print(f"  {f}")
@@ -901,7 +964,8 @@ def add_diagnose_parser(sub: Any) -> argparse.ArgumentParser:
         default=DEFAULT_RANK,
         metavar="KPI",
         help=f"KPI that picks the favoured lever (default {DEFAULT_RANK}: gross margin on the "
-        "customers activated, less bonus and payroll, per year)",
+        "customers activated, less bonus and payroll, per year); no lever is named first when "
+        "another beats it on every mission KPI",
     )
     p.add_argument(
         "--levers",

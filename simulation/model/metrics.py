@@ -215,7 +215,8 @@ def _money_kpis(
     h = _hours(m, a, b)
     friction_cost = float((h[:, list(LOSS_COLUMNS)].sum(axis=1) * loaded).sum())
     unproductive_cost = float((h[:, list(UNPRODUCTIVE_COLUMNS)].sum(axis=1) * loaded).sum())
-    payroll = float((h.sum(axis=1) * loaded).sum())
+    # every person is paid HOURS_PER_DAY a day: payroll is exact, the same for every plan
+    payroll = float((np.array([m.R, m.O]) * HOURS_PER_DAY * (b - a) * loaded).sum())
     stage, done = d.stage[:n], d.done[:n]
     churned_in = (stage == CHURNED) & (done >= a) & (done < b)
     activated_in = (stage == ACTIVATED) & (done >= a) & (done < b)

@@ -6,16 +6,17 @@ Wiring and the daily schedule only; each mechanism is a pure function in its own
 from accepting a scenario path, which it hands to ``simulation.scenario.loader``.
 
 Daily schedule (see docs/ODD.md, "Process overview and scheduling"):
- 1. roll-outs due today are applied (interventions);
- 2. coaching sessions, payouts (every payout period) and the weekly review of plans;
- 3. new leads arrive;
- 4. handovers due today go through the gate and red-flag check into an ops queue (a deal won
+ 1. the payout period that ended yesterday is paid, under the plan and teams it ran under;
+ 2. roll-outs due today are applied (interventions);
+ 3. coaching sessions and the weekly review of plans;
+ 4. new leads arrive;
+ 5. handovers due today go through the gate and red-flag check into an ops queue (a deal won
     today is handed over tomorrow at the earliest, even with the CRM trigger);
- 5. fixed overheads, then messages (chatter, questions, status chasers), take their hours;
- 6. the remaining hours are split by each person's plan: selling and documenting move open
+ 6. fixed overheads, then messages (chatter, questions, status chasers), take their hours;
+ 7. the remaining hours are split by each person's plan: selling and documenting move open
     deals to a decision; ops hours serve their queue first come first served;
- 7. every waiting customer faces the churn hazard;
- 8. hours, payouts and flows are booked; the DataCollector records the day.
+ 8. every waiting customer faces the churn hazard;
+ 9. hours, payouts and flows are booked; the DataCollector records the day.
 """
 
 from __future__ import annotations
@@ -158,17 +159,17 @@ class FrictionModel(mesa.Model):
         """One working day: one line per submodel, numbered as in docs/ODD.md, section 3."""
         sim_day = self.steps - 1
         d = self.day = sim_day - self.warmup  # measured day (negative during warm-up)
+        if inc.payout_due(self.plans, d, self.s.incentives.payout_period_days):
+            self._payout(start=d - self.plans.period_days)  # 1 under the plan it ran under
         while self.interventions and self.interventions[0].day == d:
-            self._apply(self.interventions.pop(0))  # 1
+            self._apply(self.interventions.pop(0))  # 2
         s = self.s  # after today's roll-outs
-        overhead = hours.start_day(self.timesheet)  # 2 deferred hours from yesterday
-        coaching.coach(self.learning, s.coaching, d, overhead[:, HC["learning"]])  # 3
+        overhead = hours.start_day(self.timesheet)  # 3 deferred hours from yesterday
+        coaching.coach(self.learning, s.coaching, d, overhead[:, HC["learning"]])  # 4
         self.info.asymmetry = information.person_asymmetry(
             s.info, s.structure, self.learning.understanding, self.org.cross_functional,
             self.org.team_age,
         )  # fmt: skip
-        if inc.payout_due(self.plans, d, s.incentives.payout_period_days):
-            self._payout(start=d - self.plans.period_days)  # 4
         if sim_day % 5 == 0:
             self._weekly_review()  # 5
         self.deals.arrive(sim_day)  # 6

@@ -41,12 +41,19 @@ from simulation.analysis.results import (
     load_results,
     mix_label,
     paired_differences,
+    sweep_choice,
+    today_point,
 )
 from simulation.analysis.words import (
+    READ_WITH_CARE,
     certainty,
     change_phrase,
+    comparison_headline,
+    comparison_headline_of,
+    diagnosis_bottom_line,
     format_kpi_value,
     glossary,
+    guardrail_lines,
     headline_text,
     join_words,
     money_in,
@@ -66,7 +73,7 @@ from simulation.scenario.config import (
     lever_table,
     same_value,
 )
-from simulation.scenario.levers import CURRENT
+from simulation.scenario.levers import CURRENT, DEFAULT_RANK
 
 __all__ = [
     "FORMATS",
@@ -82,14 +89,22 @@ __all__ = [
 FORMATS = ("html", "pptx", "png", "svg")
 #: KPIs of the comparison chart and the executive summary, most important first.
 COMPARISON_KPIS = (*HEADLINE, "cost_of_friction")
-#: Revenue is here because cost of friction leaves out sales a plan loses.
-SUMMARY_KPIS = (
-    "handover_churn",
-    "productivity_loss",
-    "throughput",
-    "revenue",
-    "bonus_cost",
-    "cost_of_friction",
+#: Revenue is here because cost of friction leaves out sales a plan loses; the ranking KPI
+#: (net value) leads.
+SUMMARY_KPIS = tuple(
+    k
+    for k in dict.fromkeys(
+        (
+            DEFAULT_RANK,
+            "handover_churn",
+            "productivity_loss",
+            "throughput",
+            "revenue",
+            "bonus_cost",
+            "cost_of_friction",
+        )
+    )
+    if k in KPIS
 )
 PAIRED_KEYS = ("n", "base_mean", "mean", "diff", "ci_low", "ci_high", "relative", "p_better")
 MAP_KPIS = ("handover_churn", "productivity_loss", "throughput", "bonus_cost")
@@ -133,6 +148,8 @@ class Report:
     plans: list[dict[str, Any]]  # what each plan changes, with sources
     assumptions: list[dict[str, Any]]
     provenance: dict[str, Any]
+    bottom_line: str = ""  # the decision in one sentence with its interval (first in the summary)
+    guardrails: list[dict[str, Any]] = field(default_factory=list)  # facts; words.guardrail_text
     #: The plans in plain words, reference first: {"label", "description"} (may be blank).
     lineup: list[dict[str, str]] = field(default_factory=list)
 
@@ -143,15 +160,9 @@ class Report:
 
 
 def reference_point(results: Results) -> int | None:
-    """The design point that is today's set-up: a compare's first scenario, or the sweep point
-    whose values equal its base scenario's (``None`` if the sweep never ran the base)."""
-    if results.kind == "compare":
-        return 0
-    base = Scenario.model_validate(results.manifest["config"]["base_scenario"])
-    for p in range(results.n_points):
-        if all(same_value(get_dotted(base, k), v) for k, v in results.point_values(p).items()):
-            return p
-    return None
+    """The design point that is today's set-up (see
+    :func:`simulation.analysis.results.today_point`)."""
+    return today_point(results)
 
 
 def featured_points(results: Results, reference: int | None, limit: int = MAX_PLANS) -> list[int]:
@@ -210,29 +221,125 @@ def _build(results: Results) -> Report:
     out: list[charts.Chart] = []
     omitted: list[tuple[str, str]] = []
     diffs = _differences(results, cmp_ref, featured, labels, omitted)
+    decision = _decision(results, diagnosis, ref, labels)
 
     if diagnosis is not None:
         out.append(_tornado(diagnosis))
     if diffs is not None:
-        out.append(charts.kpi_comparison(diffs, COMPARISON_KPIS, labels[cmp_ref]))
+        title = _comparison_title(diffs, labels[cmp_ref], decision)
+        out.append(charts.kpi_comparison(diffs, COMPARISON_KPIS, labels[cmp_ref], title))
     out += _select_time_series(results, featured, labels, cmp_ref, omitted)
     out += _select_maps(results, labels, omitted)
     out += _select_frontier(results, labels, ref, omitted)
     out += _select_stage_charts(results, featured, labels, cmp_ref, omitted)
     omitted += _unfeatured(results, featured)
-    summary = _summary(results, diffs, diagnosis, cmp_ref, ref, labels)
+    summary = _lead(decision) + _summary(results, diffs, diagnosis, cmp_ref, ref, labels,
+                                         decision.get("comparison"))  # fmt: skip
     return Report(
         results=results,
         title=_title(results, diagnosis, labels),
-        subtitle=_subtitle(results),
+        subtitle=_subtitle(results, decision["guardrails"]),
         summary=summary,
         charts=out,
         omitted=omitted,
         plans=_plan_changes(results, cmp_ref, featured, labels),
         assumptions=_assumptions(results, cmp_ref),
         provenance=_provenance(results, labels),
+        bottom_line=decision["bottom_line"],
+        guardrails=decision["guardrails"],
         lineup=_lineup(results, cmp_ref, featured, labels),
     )
+
+
+def _decision(
+    results: Results,
+    diagnosis: dict[str, Any] | None,
+    reference: int | None,
+    labels: dict[int, str],
+) -> dict[str, Any]:
+    """The bottom line and guardrails of the folder, with the ranking behind them (plan names
+    as the pack shows them) and, for a comparison, the comparison itself."""
+    if diagnosis is not None:
+        return {
+            "bottom_line": diagnosis.get("bottom_line") or diagnosis_bottom_line(diagnosis),
+            "guardrails": list(diagnosis.get("guardrails", [])),
+            "ranking": None,
+            "comparison": comparison(results) if results.replications >= 2 else None,
+        }
+    if results.kind == "compare":
+        cmp = comparison(results)
+        names = dict(zip(cmp["scenarios"], labels.values(), strict=True))
+        ranking = cmp.get("ranking")
+        return {
+            "bottom_line": cmp.get("bottom_line", ""),
+            "guardrails": cmp["guardrails"],
+            "ranking": None if ranking is None else _renamed(ranking, names),
+            "comparison": cmp,
+            "numbers": _bottom_numbers(cmp, names),
+        }
+    choice = sweep_choice(results, reference, labels)
+    if choice is None:
+        return {"bottom_line": "", "guardrails": [], "ranking": None, "comparison": None}
+    numbers = [
+        {"plan": plan, "reference": choice["reference"], "kpi": choice["rank_by"], **rows[k]}
+        for plan, rows in choice["differences"].items()
+        for k in (choice["rank_by"],)
+    ]
+    return {**choice, "comparison": None, "numbers": numbers}
+
+
+def _renamed(ranking: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A ranking with the plans called as the pack calls them."""
+
+    def n(x: Any) -> Any:
+        return names.get(x, x) if x is not None else None
+
+    return {
+        **ranking,
+        "first": n(ranking["first"]),
+        "runner_up": n(ranking["runner_up"]),
+        "order": [n(x) for x in ranking["order"]],
+        "passed_over": {n(k): [n(x) for x in v] for k, v in ranking["passed_over"].items()},
+    }
+
+
+def _bottom_numbers(cmp: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The paired difference the comparison's bottom line states."""
+    ranking = cmp.get("ranking")
+    if not ranking or ranking["first"] is None or ranking["runner_up"] is None:
+        return []
+    shown = ranking["first"] if ranking["first"] != cmp["baseline"] else ranking["runner_up"]
+    d = cmp["differences"][shown][ranking["rank_by"]]
+    return [{"plan": names[shown], "reference": names[cmp["baseline"]], "scenario": shown,
+             "reference_scenario": cmp["baseline"], "kpi": ranking["rank_by"], **d}]  # fmt: skip
+
+
+def _lead(decision: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary's first items: the bottom line, then what to read with care."""
+    items = []
+    if decision["bottom_line"]:
+        numbers = decision.get("numbers", [])
+        items.append({"text": decision["bottom_line"], "points": [], "numbers": numbers})
+    cautions = guardrail_lines(decision["guardrails"])
+    if cautions:
+        items.append({"text": READ_WITH_CARE, "points": cautions, "numbers": []})
+    return items
+
+
+def _comparison_title(diffs: pd.DataFrame, reference: str, decision: dict[str, Any]) -> str:
+    """The comparison chart's headline: the plan named first, when the chart shows it; for a
+    sweep, the design named first with its changes widened for picking it from all of them."""
+    ranking = decision.get("ranking")
+    picked = decision.get("picked_of")
+    if picked:
+        if ranking is None or not decision.get("differences"):
+            return f"Each design against {reference}"  # nothing stated without today's plan
+        text = comparison_headline_of(ranking, decision["differences"], reference)
+        return f"Of {picked} designs, allowing for the pick: {text}"
+    shown = set(diffs["label"]) | {reference}
+    if ranking is not None and {ranking["first"], ranking["runner_up"]} <= shown:
+        return comparison_headline(diffs, reference, ranking)
+    return comparison_headline(diffs, reference)
 
 
 # Each _select_* function returns the charts the results support and appends to ``omitted``
@@ -368,12 +475,14 @@ def _axis_names(results: Results) -> list[str]:
     return list(dict.fromkeys(names)) or ["its settings"]
 
 
-def _subtitle(results: Results) -> str:
+def _subtitle(results: Results, guardrails: Sequence[dict[str, Any]] = ()) -> str:
     day = str(results.manifest.get("created_utc", ""))[:10]
+    same = not any(g["kind"] == "different_firms" for g in guardrails)
+    customers = "over the same simulated customers" if same else "on the same random draws"
     return (
         f"Simulated with org-friction{f' on {day}' if day else ''}: {results.n_points} plans, "
-        f"each simulated {results.replications} times over the same simulated customers, so "
-        f"the differences come from the plans, not from chance. Money is in {results.currency}."
+        f"each simulated {results.replications} times {customers}, so the differences come "
+        f"from the plans, not from chance. Money is in {results.currency}."
     )
 
 
@@ -640,20 +749,20 @@ def _pay_moves(results: Results, reference: int, other: int) -> dict[str, str]:
 
 
 def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, Any] | None,
-             reference: int, today: int | None,
-             labels: dict[int, str]) -> list[dict[str, Any]]:  # fmt: skip
+             reference: int, today: int | None, labels: dict[int, str],
+             cmp: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Plain-language findings, each with the exact numbers it states."""
     items: list[dict[str, Any]] = []
     if diagnosis is not None:
         items.append({"text": diagnosis["verdict"], "points": [], "numbers": []})
     if results.kind == "compare" and results.replications >= 2:
-        cmp = comparison(results)
+        cmp = cmp or comparison(results)
         names = dict(zip(cmp["scenarios"], labels.values(), strict=True))
         base = names[cmp["baseline"]]
         for raw in cmp["scenarios"][1:]:
             d = cmp["differences"][raw]
             rows = pd.DataFrame([{"kpi": k, **d[k]} for k in SUMMARY_KPIS])
-            lines = [verdict(k, d[k], base, names[raw]) for k in SUMMARY_KPIS]
+            lines = [verdict(k, d[k], base, names[raw], d) for k in SUMMARY_KPIS]
             items.append({
                 "text": f"{names[raw]} against {base}: {change_phrase(rows)}.",
                 # a diagnosis's verdict leads; one line per lever keeps the summary short
@@ -702,11 +811,14 @@ def _sweep_summary(
             f"{w['shown_high']})."
         )
         if diffs is not None and best != reference:
-            row = diffs[(diffs["point"] == best) & (diffs["kpi"] == name)]
-            if not row.empty:
-                r = row.iloc[0].to_dict()
-                said = verdict(name, r, ref_label, labels[best]).split(": ", 1)[1]
-                text += f" On the same customers it is {said}"
+            # picked as the best of every design: its interval is widened for the pick
+            row = paired_differences(results, reference, [best], list(KPIS),
+                                     picked_of=results.n_points)  # fmt: skip
+            own = {r["kpi"]: r for r in row.to_dict(orient="records")}
+            if name in own:
+                r = own[name]
+                said = verdict(name, r, ref_label, labels[best], own).split(": ", 1)[1]
+                text += f" On the same random draws it is {said}"
                 numbers.append({"plan": labels[best], "reference": ref_label, "kpi": name,
                                 **{k: r[k] for k in PAIRED_KEYS}})  # fmt: skip
         items.append({"text": text, "points": [], "numbers": numbers})
@@ -1021,6 +1133,8 @@ def render(report: Report, out: Path, formats: Sequence[str] = FORMATS) -> dict[
         "formats": list(formats),
         "charts": [{"key": c.key, "title": c.title, "caption": c.caption} for c in report.charts],
         "omitted": [{"what": w, "why": y} for w, y in report.omitted],
+        "bottom_line": report.bottom_line,
+        "guardrails": report.guardrails,
         "summary": report.summary,
         "provenance": report.provenance,
         "files": list(files),
@@ -1210,7 +1324,7 @@ def _html_lineup(report: Report) -> list[str]:
 def board_texts(report: Report) -> list[str]:
     """Every text of the board-facing part of a pack: title, subtitle, the plans, the summary
     and each chart's headline, caption and drawn text."""
-    texts = [report.title, report.subtitle]
+    texts = [report.title, report.subtitle, report.bottom_line]
     texts += [f"{x['label']} {x['description']}" for x in report.lineup]
     for item in report.summary:
         texts += [item["text"], *item["points"]]
@@ -1317,6 +1431,8 @@ def _title_slide(prs: Any, report: Report) -> None:
     tf.word_wrap = True
     size = 40 if len(report.title) <= 60 else 32 if len(report.title) <= 120 else 26
     _put(tf.paragraphs[0], report.title, size, bold=True)
+    if report.bottom_line:
+        _put(tf.add_paragraph(), report.bottom_line, 20, bold=True)
     plans = [x["label"] for x in report.lineup]
     if plans:
         line = f"Plans: {plans[0]} (the reference)"
