@@ -74,8 +74,13 @@ class Example:
 EXAMPLES = (
     Example(
         "compare",
-        ("compare", "scenarios/baseline.yaml", "scenarios/blended_40_30_20_10.yaml")
-        + ("--reps", "10"),
+        (
+            "compare",
+            "scenarios/baseline.yaml",
+            "scenarios/blended_40_30_20_10.yaml",
+            "--reps",
+            "10",
+        ),
         lambda out: first_paragraph(out) + "\n...\n" + bullet(out, "- Churn at handover:"),
     ),
     Example(
