@@ -65,10 +65,20 @@ FIRM_KEYS = ("org.sales_reps", "org.ops_staff")
 MARKET = "market"
 
 
+#: Market keys that change what a customer is worth to the firm, not which customers it faces.
+NOT_CUSTOMERS = ("gross_margin",)
+
+
 def _firm(config: Mapping[str, Any]) -> dict[str, Any]:
     """The firm and market keys of a scenario (a plain dict, as a results folder stores it)."""
     out = {k: config.get("org", {}).get(k.split(".", 1)[1]) for k in FIRM_KEYS}
-    out.update({f"{MARKET}.{k}": v for k, v in sorted(config.get(MARKET, {}).items())})
+    out.update(
+        {
+            f"{MARKET}.{k}": v
+            for k, v in sorted(config.get(MARKET, {}).items())
+            if k not in NOT_CUSTOMERS
+        }
+    )
     return out
 
 
