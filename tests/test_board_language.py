@@ -354,7 +354,8 @@ def _diagnosis(values: dict[str, list[float]], rank_by: str = "cost_of_friction"
                 d = {"n": n, "base_mean": 1.0, "mean": 1.0, "diff": 0.0, "ci_low": 0.0,
                      "ci_high": 0.0, "relative": 0.0, "p_better": p}  # fmt: skip
             rows.append({**d, "lever": lv.key, "kpi": kpi})
-    header = {"scenario": "today_tiny", "scenario_label": "Today's plan"}
+    header = {"scenario": "today_tiny", "scenario_label": "Today's plan", "seed": 1,
+              "replications": len(values[CURRENT]), "results": "results/x"}  # fmt: skip
     return summarise_diagnosis(rows, values, rank_by, levers, dict.fromkeys(KPIS, 1.0), header)
 
 

@@ -61,7 +61,7 @@ def test_different_firm_sizes_trigger_and_say_how() -> None:
     assert {x["key"] for x in plan["differences"]} == {"org.sales_reps", "org.ops_staff"}
     text = guardrail_text(g)
     assert "do not face the same customers" in text
-    assert "12 sales reps (against 40)" in text and "5 ops staff (against 30)" in text
+    assert "12 sales reps (against 40)" in text and "5 operations staff (against 30)" in text
     assert "org." not in text  # board language: no dotted keys
 
 

@@ -659,7 +659,8 @@ def _frontier(results: Results, labels: dict[int, str], reference: int | None) -
             )
         else:
             title = (
-                f"{name} is unbeaten for its bonus cost only on {join_words(on)}; on "
+                f"{name[:1].upper() + name[1:]} is unbeaten for its bonus cost only on "
+                f"{join_words(on)}; on "
                 f"{join_words(off)} other plans cost less in bonus and do better"
             )
     else:
@@ -759,12 +760,14 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
         cmp = cmp or comparison(results)
         names = dict(zip(cmp["scenarios"], labels.values(), strict=True))
         base = names[cmp["baseline"]]
+        # a diagnosis's verdict ranks the year after roll-out; these lines state the whole run
+        span = " over the whole run" if diagnosis is not None and diagnosis.get("rollout") else ""
         for raw in cmp["scenarios"][1:]:
             d = cmp["differences"][raw]
             rows = pd.DataFrame([{"kpi": k, **d[k]} for k in SUMMARY_KPIS])
             lines = [verdict(k, d[k], base, names[raw], d) for k in SUMMARY_KPIS]
             items.append({
-                "text": f"{names[raw]} against {base}: {change_phrase(rows)}.",
+                "text": f"{names[raw]} against {base}{span}: {change_phrase(rows)}.",
                 # a diagnosis's verdict leads; one line per lever keeps the summary short
                 "points": [] if diagnosis is not None else lines,
                 "numbers": [{"plan": names[raw], "reference": base, "scenario": raw,
@@ -775,7 +778,7 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
         items += _sweep_summary(results, diffs, reference, today, labels)
     if not items:
         items.append({"text": "One replication per plan: the results carry no intervals, so "
-                      "this report states no findings; rerun with --reps 10 or more.",
+                      "this report states no findings; run 10 or more replications.",
                       "points": [], "numbers": []})  # fmt: skip
     return items
 
