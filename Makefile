@@ -22,7 +22,8 @@ help:
 	@echo "make lint       ruff check and format check"
 	@echo "make bench      model speed, parallel efficiency and sweep memory benchmarks"
 	@echo "make bench-simplex  time the bundled 286-mix bonus simplex sweep (about 3 minutes)"
-	@echo "make baselines  refresh tests/baseline_kpis.json after an intended model change"
+	@echo "make baselines  refresh tests/baseline_kpis.json and the README's example outputs"
+	@echo "                after an intended model change"
 	@echo "make clean      remove caches and build files (distclean also removes .venv)"
 
 venv: $(STAMP)
@@ -62,6 +63,7 @@ bench-simplex: venv
 
 baselines: venv
 	$(BIN)/python tests/test_baselines.py --update
+	$(BIN)/python tools/readme_examples.py
 
 lint: venv
 	$(BIN)/ruff check .

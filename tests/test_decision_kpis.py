@@ -50,8 +50,8 @@ def hand_built(
     """A finished run: ``deals`` as (stage, closed measured day, done measured day or -1).
 
     Every person works 8 paid hours a day: 1 hour of interruptions, ``slack`` hours of slack,
-    1 idle hour, the rest core. Bonus: 1,000 to reps and 500 to ops in one period that starts on
-    measured day 0, and 700 in a period of the warm-up (not counted).
+    1 idle hour, the rest core. Bonus: 1,000 to reps and 500 to ops in one period covering the
+    measured year, and 700 in a period of the warm-up (not counted).
     """
     s = s or scenario()
     total = WARMUP + HORIZON
@@ -74,7 +74,7 @@ def hand_built(
         book.c_ops[i] = 0.5
         book.n_exc[i] = 0
     book.n = len(deals)
-    plans = SimpleNamespace(ledger=[(-20, 700.0, 0.0), (0, 1000.0, 500.0)])
+    plans = SimpleNamespace(ledger=[(-21, 0, 700.0, 0.0), (0, HORIZON, 1000.0, 500.0)])
     return SimpleNamespace(
         s=s, base_scenario=s, warmup=WARMUP, N=R + O, R=R, O=O, timesheet=sheet, deals=book,
         plans=plans,
@@ -144,13 +144,23 @@ def test_productivity_loss_counts_slack_and_friction_but_not_idle_or_learning() 
 
 
 def test_lead_time_counts_customers_still_waiting() -> None:
-    """Two customers activated after 10 and 20 days: lead time 15. A third one still waiting
-    100 days later raises it (the old mean over the activated alone stayed at 15)."""
+    """Two customers activated after 10 and 20 days: lead time 15. A third one still waiting at
+    the end, 100 days after close, counts its 100 days: the Kaplan-Meier curve is 1 to day 9,
+    2/3 to day 19 and 1/3 to day 99, so the mean is (10 + 2/3*10 + 1/3*80) = 43.33 days."""
     done = [(ACTIVATED, 5, 15), (ACTIVATED, 5, 25)]
     assert metrics.compute_kpis(hand_built(done))["lead_time_days"] == pytest.approx(15.0)
-    stuck = metrics.compute_kpis(hand_built([*done, (HANDOVER, 149, -1)]))
-    assert stuck["lead_time_days"] > 15.0 + 20.0
+    stuck = metrics.compute_kpis(hand_built([*done, (HANDOVER, HORIZON - 100, -1)]))
+    assert stuck["lead_time_days"] == pytest.approx(10 + 10 * 2 / 3 + 80 / 3)
     assert stuck["waiting_share"] == pytest.approx(1 / 3)
+
+
+def test_lead_time_stops_counting_at_its_cap() -> None:
+    """A customer waiting longer than the cap counts the cap, whatever the window's length."""
+    tau = metrics.LEAD_TIME_TAU
+    waits = metrics.restricted_mean_lead_time(
+        np.array([0]), np.array([-1]), np.array([HANDOVER]), end=400, tau=tau
+    )
+    assert waits == pytest.approx(tau)
 
 
 @settings(max_examples=60, deadline=None)
@@ -179,27 +189,46 @@ def test_restricted_mean_is_the_plain_mean_without_censoring_and_grows_with_wait
         assert both >= plain - 1e-9
 
 
-def test_window_of_the_whole_year_is_the_run_kpis() -> None:
+def test_hours_by_day_add_up_to_the_hours_by_person() -> None:
+    """The daily role totals (every window's source) hold the same hours as the per-person
+    timesheet of the measured window, and two half-windows add up to the whole."""
     from simulation.model.model import FrictionModel
 
     m = FrictionModel(scenario(**{"org.sales_reps": 6, "org.ops_staff": 4}), rng=3).run()
-    whole = metrics.compute_kpis(m, 0, HORIZON)
-    for k, v in m.kpis.items():
-        assert whole[k] == pytest.approx(v, nan_ok=True), k
+    daily = m.timesheet.daily[m.warmup :].sum(axis=(0, 1))
+    np.testing.assert_allclose(daily, m.hours.sum(axis=0), rtol=1e-9)
     assert m.kpis_after_rollout == {}, "no roll-out, no after-roll-out window"
     assert all(math.isnan(v) for v in metrics.window_values(m).values())
+    half = HORIZON // 2
+    first, second = metrics.compute_kpis(m, 0, half), metrics.compute_kpis(m, half, HORIZON)
+    whole = m.kpis
+    for k in ("revenue", "bonus_cost", "payroll_cost", "gross_margin"):  # per year: average
+        assert (first[k] + second[k]) / 2 == pytest.approx(whole[k], rel=1e-9), k
+    assert (first["throughput"] + second["throughput"]) / 2 == pytest.approx(whole["throughput"])
 
 
-def test_the_year_after_a_roll_out_starts_on_the_roll_out_day() -> None:
+def test_a_window_counts_a_payout_period_pro_rata() -> None:
+    """A window that starts mid-period counts the days of the period inside it."""
+    ledger = [(0, 20, 200.0, 100.0), (20, 40, 400.0, 0.0)]
+    assert metrics.bonus_in_window(ledger, 0, 40) == (600.0, 100.0)
+    assert metrics.bonus_in_window(ledger, 10, 30) == pytest.approx((300.0, 50.0))
+    assert metrics.bonus_in_window(ledger, 40, 60) == (0.0, 0.0)
+
+
+def test_the_year_after_a_roll_out_starts_on_the_roll_out_day_and_stops_at_the_horizon() -> None:
     from simulation.model.model import FrictionModel
 
-    base = scenario(**{"org.sales_reps": 6, "org.ops_staff": 4, "horizon_days": 300})
+    base = scenario(**{"org.sales_reps": 6, "org.ops_staff": 4, "horizon_days": 200})
     s = base.model_copy(
         update={"interventions": [Intervention(day=50, set={"handover.mvh": True}, label="g")]}
     )
     m = FrictionModel(s, rng=3).run()
     after = m.kpis_after_rollout
-    assert after == metrics.compute_kpis(m, 50, 300)
+    expected = metrics.compute_kpis(m, 50, 200)  # a year from day 50 is clipped at 200
+    assert set(after) == set(expected)
+    for k, v in expected.items():
+        assert after[k] == pytest.approx(v, nan_ok=True), k
+    assert after["net_value"] != pytest.approx(m.kpis["net_value"]), "a different window"
     assert metrics.window_values(m)["after_rollout_net_value"] == after["net_value"]
 
 
@@ -238,7 +267,7 @@ def test_a_period_is_paid_under_the_plan_it_ran_under_when_a_new_plan_starts_tha
     )
     a = FrictionModel(base, rng=5).run().plans.ledger
     b = FrictionModel(rolled, rng=5).run().plans.ledger
-    first = [i for i, (start, _, _) in enumerate(a) if start == 0]
+    first = [i for i, (start, *_) in enumerate(a) if start == 0]
     assert first, "the run should pay a period starting on measured day 0"
     i = first[0]
     assert b[i] == a[i], "the period before the roll-out is paid under the old plan"

@@ -18,6 +18,7 @@ from simulation.analysis.guardrails import (
     FIRM_KEYS,
     FRICTION_PAYROLL_LIMIT,
     MIN_REPLICATIONS,
+    NOT_CUSTOMERS,
     best_of_k,
     bonferroni_confidence,
     calibration,
@@ -86,10 +87,15 @@ def test_sweep_axes_on_the_firm_or_market_trigger_and_others_do_not() -> None:
     assert "the sweep changes the sales reps" in guardrail_text(g)
     assert sweep_firm_axes(["market.leads_per_rep_day"]) is not None
     assert sweep_firm_axes(["incentives.weights.team", "structure.team_size"]) is None
+    assert sweep_firm_axes(["market.gross_margin"]) is None  # what a customer is worth
 
 
+#: The keys that decide which customers a firm meets (its size and market; not its margin).
 FIRM_AND_MARKET = [
-    r for r in lever_table() if r["key"] in FIRM_KEYS or r["key"].startswith("market.")
+    r
+    for r in lever_table()
+    if r["key"] in FIRM_KEYS
+    or (r["key"].startswith("market.") and r["key"].split(".")[1] not in NOT_CUSTOMERS)
 ]
 
 

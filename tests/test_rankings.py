@@ -25,6 +25,7 @@ from simulation.analysis.compare import (
     rank_plans,
 )
 from simulation.analysis.diagnosis import summarise_diagnosis
+from simulation.analysis.results import load_results
 from simulation.analysis.words import (
     comparison_bottom_line,
     comparison_headline,
@@ -350,7 +351,7 @@ def _beats(a: list[float], b: list[float], better: str) -> bool:
 
 
 @pytest.mark.needs_model
-@pytest.mark.parametrize("rank_by", ["net_value", "cost_of_friction"])
+@pytest.mark.parametrize("rank_by", ["net_value", "cost_of_friction", "throughput"])
 def test_small_firm_diagnose_names_first_no_lever_another_beats_everywhere(
     rank_by: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -361,7 +362,13 @@ def test_small_firm_diagnose_names_first_no_lever_another_beats_everywhere(
             "--out", str(out), "--rank-by", rank_by]  # fmt: skip
     assert cli.main([*argv, "--json"]) == cli.EXIT_OK
     d = json.loads(capsys.readouterr().out)
-    runs = json.loads((out / "comparison.json").read_text(encoding="utf-8"))["runs"]
+    # the decision is on the year after roll-out: read those runs from the results folder
+    results = load_results(out)
+    assert d["rollout"]["ranked_on"] == "after_rollout"
+    runs = {
+        label: {k: results.values("after_rollout_" + k)[p].tolist() for k in MISSION}
+        for p, label in enumerate(results.labels)
+    }
     top = d["top"]["lever"]
     for other in (lv["lever"] for lv in d["levers"] if lv["lever"] != top):
         beaten = [_beats(runs[other][k], runs[top][k], BETTER[k]) for k in MISSION]

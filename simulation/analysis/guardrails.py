@@ -65,10 +65,20 @@ FIRM_KEYS = ("org.sales_reps", "org.ops_staff")
 MARKET = "market"
 
 
+#: Market keys that change what a customer is worth to the firm, not which customers it faces.
+NOT_CUSTOMERS = ("gross_margin",)
+
+
 def _firm(config: Mapping[str, Any]) -> dict[str, Any]:
     """The firm and market keys of a scenario (a plain dict, as a results folder stores it)."""
     out = {k: config.get("org", {}).get(k.split(".", 1)[1]) for k in FIRM_KEYS}
-    out.update({f"{MARKET}.{k}": v for k, v in sorted(config.get(MARKET, {}).items())})
+    out.update(
+        {
+            f"{MARKET}.{k}": v
+            for k, v in sorted(config.get(MARKET, {}).items())
+            if k not in NOT_CUSTOMERS
+        }
+    )
     return out
 
 
@@ -110,10 +120,16 @@ def firm_differences(
     return {"kind": "different_firms", "reference": reference, "plans": plans}
 
 
+def _market_of_customers(key: str) -> bool:
+    """A market key that decides which customers the firm meets (not only what they are worth)."""
+    section, _, name = key.partition(".")
+    return section == MARKET and name not in NOT_CUSTOMERS
+
+
 def sweep_firm_axes(axes: Sequence[str]) -> dict[str, Any] | None:
     """A sweep whose axes change the firm or the market: its designs do not meet the same
     customers. ``None`` when no axis does."""
-    keys = [k for k in axes if k in FIRM_KEYS or k.startswith(f"{MARKET}.")]
+    keys = [k for k in axes if k in FIRM_KEYS or _market_of_customers(k)]
     if not keys:
         return None
     return {"kind": "different_firms", "reference": None, "keys": keys}

@@ -330,8 +330,12 @@ def paired_differences(
     points: list[int] | None = None,
     kpis: list[str] | None = None,
     picked_of: int | None = None,
+    prefix: str = "",
 ) -> pd.DataFrame:
     """Paired differences of design points from a reference point, one row per point and KPI.
+
+    ``prefix`` reads another window of the runs (``"after_rollout_"``: the year after the first
+    roll-out) for every KPI the runs measure there; the row's ``kpi`` stays the KPI's name.
 
     Replication ``r`` of every point ran on the same seed (common random numbers), so each
     point is compared with the reference replication by replication (see
@@ -357,7 +361,9 @@ def paired_differences(
               if p != reference]  # fmt: skip
     rows = []
     for name in kpis:
-        table = results.values(name)
+        column = prefix + name
+        measured = column in results.runs.columns and results.runs[column].notna().any()
+        table = results.values(column if measured else name)
         base = table[reference]
         for p in points:
             better = KPIS[name].better

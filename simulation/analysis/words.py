@@ -1110,3 +1110,40 @@ def glossary(texts: Iterable[str], code: str | None = None) -> str:
     if not terms:
         return ""
     return "Abbreviations: " + "; ".join(f"{a} = {e}" for a, e in sorted(terms.items())) + "."
+
+
+def net_value_meaning(redeployable_share: float = 0.0) -> str:
+    """What net value is, in one sentence a board reads beside the bottom line."""
+    if redeployable_share > 0:
+        hours = (
+            f"{redeployable_share:.0%} of the cost of hours lost to friction or slack is counted "
+            "as money the firm could save or redeploy"
+        )
+    else:
+        hours = (
+            "hours lost to friction or slack count only through the customers they cost, "
+            "since people are paid either way"
+        )
+    return (
+        "Net value is the gross margin on one year of the customers activated, less bonuses and "
+        f"the payroll of the people modelled; {hours}."
+    )
+
+
+#: A guardrail in a few words, for a title slide that has no room for the sentence.
+_FLAGS = {
+    "different_firms": "the plans are different firms or markets",
+    "calibration": "today's figures lie outside the calibrated range",
+    "friction_over_payroll": "friction costs more than twice the payroll",
+    "few_replications": "few replications",
+    "best_of_k": "the best of many designs is picked",
+}
+
+
+def guardrail_flag(guardrails: Sequence[Mapping[str, Any]]) -> str:
+    """'Read with care: few replications; today's figures lie outside the calibrated range (see
+    the summary).', or '' when no guardrail applies."""
+    flags = list(dict.fromkeys(_FLAGS.get(g["kind"], "see the summary") for g in guardrails))
+    if not flags:
+        return ""
+    return f"{READ_WITH_CARE}: {'; '.join(flags)} (see the summary)."

@@ -547,6 +547,9 @@ def render_compare(result: dict[str, Any]) -> str:
 
 def _render_compare(result: dict[str, Any]) -> str:
     from simulation.analysis.words import format_kpi_value, table_unit
+    from simulation.model.metrics import HEADLINE
+
+    worded = (*HEADLINE, "cost_of_friction")  # spelled out; the rest are in table and JSON
 
     kpis = kpi_registry()
     shown = {x: result.get("labels", {}).get(x, x) for x in result["scenarios"]}
@@ -598,8 +601,15 @@ def _render_compare(result: dict[str, Any]) -> str:
             "",
             "In plain words:",
         ]
-        for text in result["verdicts"][name]:
+        verdicts = zip(result["differences"][name], result["verdicts"][name], strict=True)
+        said = [text for kpi_name, text in verdicts if kpi_name in worded]
+        for text in said:
             lines.append(textwrap.fill(text, WIDTH, initial_indent="- ", subsequent_indent="  "))
+        if len(said) < len(result["verdicts"][name]):
+            lines.append(
+                f"  (the other {len(result['verdicts'][name]) - len(said)} KPIs are in the table; "
+                "--json or comparison.json has a verdict for each)"
+            )
     lines += [
         "",
         "Differences are paired (same seeds); differences of % are in percentage points; "
@@ -895,7 +905,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--out: cannot write the report to {out}: {exc.strerror or exc}"
         ) from None
-    lead = render_lead(report.bottom_line, report.guardrails)
+    from simulation.analysis.words import money_in
+
+    with money_in(report.results.currency):
+        lead = render_lead(report.bottom_line, report.guardrails)
     if lead:
         print("\n".join([*lead, ""]))
     print(f"Report of {args.results}: {len(report.charts)} chart(s) in {out}/")

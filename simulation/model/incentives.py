@@ -247,9 +247,9 @@ class Incentives:
     period_delivery: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per ops person
     period_help: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per person
     payouts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # booked, by COMPONENTS
-    #: every period paid, booked or not: (first measured day of the period, reps' total, ops'
-    #: total), so bonus cost can be measured over any window of days
-    ledger: list[tuple[int, float, float]] = field(default_factory=list)
+    #: every period paid, booked or not: (first measured day of the period, the day after its
+    #: last, reps' total, ops' total), so bonus cost can be measured over any window of days
+    ledger: list[tuple[int, int, float, float]] = field(default_factory=list)
 
 
 def new(rng: np.random.Generator, s: Any, is_rep: np.ndarray, reference: Any) -> Incentives:
@@ -328,8 +328,8 @@ def pay_period(state: Incentives, s: Any, team: np.ndarray, n_teams: int, cross_
 
     Targets scale with the days in the period, so the last, partial period is paid pro rata.
     A KPI whose target is 0 (no leads, no bonus) attains 0. Only ``booked`` periods (in the
-    measured window) count towards ``payouts``; every period goes into ``ledger`` under its
-    first measured day ``start``.
+    measured window) count towards ``payouts``; every period goes into ``ledger`` with its
+    measured days ``[start, start + days)``.
     """
     days = float(state.period_days)
     w = np.array(s.incentives.weights.as_array())
@@ -348,7 +348,8 @@ def pay_period(state: Incentives, s: Any, team: np.ndarray, n_teams: int, cross_
     if booked:
         state.payouts += pay
     R = len(state.period_bookings)
-    state.ledger.append((start, float(pay[:R].sum()), float(pay[R:].sum())))
+    end = start + int(days)
+    state.ledger.append((start, end, float(pay[:R].sum()), float(pay[R:].sum())))
     state.period_days = 0
     for tally in (state.period_bookings, state.period_activated, state.period_delivery,
                   state.period_help):  # fmt: skip

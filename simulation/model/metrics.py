@@ -28,6 +28,10 @@ from simulation.model.incentives import COMPONENTS
 FrictionModel = Any
 
 CA_COMPLETENESS = 0.7  # a package counts as complete & accurate at or above this completeness
+#: Lead time is a mean restricted to this many working days (half a year, or the window if
+#: shorter): a customer still waiting counts the days they waited, up to this cap, so plans and
+#: runs of different lengths are measured alike (the baseline's waits are two to three weeks).
+LEAD_TIME_TAU = 125
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,9 @@ def _deal_kpis(m: FrictionModel, a: int, b: int, years: float) -> dict[str, floa
         "handover_churn": handover_churn(closed[won], done[won], fate[won], b),
         "throughput": float(activated_in.sum() / (years * 12.0)),
         "win_rate": _ratio(won.sum(), decided.sum()),
-        "lead_time_days": restricted_mean_lead_time(closed[won], done[won], fate[won], b, b - a),
+        "lead_time_days": restricted_mean_lead_time(
+            closed[won], done[won], fate[won], b, min(LEAD_TIME_TAU, b - a)
+        ),
         "waiting_share": _mean((fate[won] != ACTIVATED) & (fate[won] != CHURNED)),
         "revenue": float(d.value[:n][activated_in].sum() / years),
         "handover_quality": _mean(d.c_ops[:n][entered]),
@@ -221,9 +227,7 @@ def _money_kpis(
     churned_in = (stage == CHURNED) & (done >= a) & (done < b)
     activated_in = (stage == ACTIVATED) & (done >= a) & (done < b)
     revenue = float(d.value[:n][activated_in].sum())
-    paid = [(rep, ops) for first, rep, ops in m.plans.ledger if start <= first < end]
-    bonus_rep = sum(p[0] for p in paid)
-    bonus_ops = sum(p[1] for p in paid)
+    bonus_rep, bonus_ops = bonus_in_window(m.plans.ledger, start, end)
     margin = s.market.gross_margin * revenue
     bonus = bonus_rep + bonus_ops
     redeployable = s.economics.redeployable_share * unproductive_cost
@@ -310,6 +314,22 @@ def handover_churn(closed: np.ndarray, done: np.ndarray, stage: np.ndarray, end:
     return float((surv_before * h_c).sum())
 
 
+def bonus_in_window(
+    ledger: list[tuple[int, int, float, float]], start: int, end: int
+) -> tuple[float, float]:
+    """Bonus of reps and of ops earned in measured days ``[start, end)``: each payout period
+    counts pro rata to its days inside the window (whole periods inside it count in full, as
+    in the measured window, whose periods start on day 0)."""
+    rep = ops = 0.0
+    for first, last, paid_rep, paid_ops in ledger:
+        days = last - first
+        inside = min(last, end) - max(first, start)
+        if days > 0 and inside > 0:
+            rep += paid_rep * inside / days
+            ops += paid_ops * inside / days
+    return rep, ops
+
+
 def restricted_mean_lead_time(
     closed: np.ndarray, done: np.ndarray, stage: np.ndarray, end: int, tau: int
 ) -> float:
@@ -319,14 +339,16 @@ def restricted_mean_lead_time(
     churned is censored on the day they left, so customers who wait long count for the time
     they waited instead of dropping out (a plain mean over the activated would reward a stuck
     organisation with a short lead time). The mean is the area under the curve of the share
-    still waiting, from day 0 to ``tau``.
+    still waiting, from day 0 to ``tau`` or the longest follow-up if shorter (beyond it the
+    curve is not known).
     """
     if len(closed) == 0:
         return float("nan")
     activated = stage == ACTIVATED
     t = np.where(activated | (stage == CHURNED), done - closed, end - closed).astype(np.int64)
     t = np.clip(t, 0, tau)
-    T = int(tau) + 1
+    tau = int(t.max())  # never beyond the longest follow-up: no extrapolation past the data
+    T = tau + 1
     events = np.bincount(t[activated], minlength=T)[:T]
     leaving = np.bincount(t, minlength=T)[:T]
     at_risk = len(t) - np.r_[0, np.cumsum(leaving)[:-1]]

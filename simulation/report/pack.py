@@ -53,10 +53,12 @@ from simulation.analysis.words import (
     diagnosis_bottom_line,
     format_kpi_value,
     glossary,
+    guardrail_flag,
     guardrail_lines,
     headline_text,
     join_words,
     money_in,
+    net_value_meaning,
     size,
     verdict,
 )
@@ -64,7 +66,13 @@ from simulation.batch.design import WEIGHT_KEYS
 from simulation.batch.store import atomic_write, write_json
 from simulation.common.formats import format_value, json_ready
 from simulation.common.text import LAYOUT, escape_controls
-from simulation.model.metrics import HEADLINE, KPIS, payout_columns, stage_columns
+from simulation.model.metrics import (
+    AFTER_ROLLOUT,
+    HEADLINE,
+    KPIS,
+    payout_columns,
+    stage_columns,
+)
 from simulation.report import charts
 from simulation.scenario.config import (
     Scenario,
@@ -220,7 +228,8 @@ def _build(results: Results) -> Report:
     cmp_ref = ref if ref is not None else featured[0]
     out: list[charts.Chart] = []
     omitted: list[tuple[str, str]] = []
-    diffs = _differences(results, cmp_ref, featured, labels, omitted)
+    window = _deciding_window(diagnosis)
+    diffs = _differences(results, cmp_ref, featured, labels, omitted, window)
     decision = _decision(results, diagnosis, ref, labels)
 
     if diagnosis is not None:
@@ -233,7 +242,10 @@ def _build(results: Results) -> Report:
     out += _select_frontier(results, labels, ref, omitted)
     out += _select_stage_charts(results, featured, labels, cmp_ref, omitted)
     omitted += _unfeatured(results, featured)
-    summary = _lead(decision) + _summary(results, diffs, diagnosis, cmp_ref, ref, labels,
+    share = float(
+        results.scenario_config(cmp_ref).get("economics", {}).get("redeployable_share", 0)
+    )
+    summary = _lead(decision, share) + _summary(results, diffs, diagnosis, cmp_ref, ref, labels,
                                          decision.get("comparison"))  # fmt: skip
     return Report(
         results=results,
@@ -314,12 +326,14 @@ def _bottom_numbers(cmp: dict[str, Any], names: dict[str, str]) -> list[dict[str
              "reference_scenario": cmp["baseline"], "kpi": ranking["rank_by"], **d}]  # fmt: skip
 
 
-def _lead(decision: dict[str, Any]) -> list[dict[str, Any]]:
-    """The summary's first items: the bottom line, then what to read with care."""
+def _lead(decision: dict[str, Any], share: float = 0.0) -> list[dict[str, Any]]:
+    """The summary's first items: the bottom line (with what net value means, when it speaks
+    of it; ``share``: the redeployable share of lost hours), then what to read with care."""
     items = []
     if decision["bottom_line"]:
         numbers = decision.get("numbers", [])
-        items.append({"text": decision["bottom_line"], "points": [], "numbers": numbers})
+        meaning = [net_value_meaning(share)] if "net value" in decision["bottom_line"] else []
+        items.append({"text": decision["bottom_line"], "points": meaning, "numbers": numbers})
     cautions = guardrail_lines(decision["guardrails"])
     if cautions:
         items.append({"text": READ_WITH_CARE, "points": cautions, "numbers": []})
@@ -492,7 +506,9 @@ def _differences(
     featured: list[int],
     labels: dict[int, str],
     omitted: list[tuple[str, str]],
+    window: str = "",
 ) -> pd.DataFrame | None:
+    """Paired differences of the featured plans, over the window the decision is made on."""
     others = [p for p in featured if p != reference]
     if not others:
         omitted.append(("KPI comparison", "there is only one plan"))
@@ -503,12 +519,21 @@ def _differences(
         )
         return None
     try:
-        diffs = paired_differences(results, reference, others, list(KPIS))
+        diffs = paired_differences(results, reference, others, list(KPIS), prefix=window)
     except ResultsError as exc:  # said without the folder's path: the pack leaves this machine
         omitted.append(("KPI comparison", str(exc).removeprefix(f"{results.path}: ")))
         return None
     diffs["label"] = diffs["point"].map(labels)
     return diffs
+
+
+def _deciding_window(diagnosis: dict[str, Any] | None) -> str:
+    """The column prefix of the window a diagnosis decided on (the year after roll-out), so
+    every figure of its pack is over the same days; "" for the whole run."""
+    if diagnosis is None:
+        return ""
+    ranked_on = (diagnosis.get("rollout") or {}).get("ranked_on")
+    return AFTER_ROLLOUT if ranked_on == "after_rollout" else ""
 
 
 #: What the pack reads of a diagnosis.
@@ -760,14 +785,13 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
         cmp = cmp or comparison(results)
         names = dict(zip(cmp["scenarios"], labels.values(), strict=True))
         base = names[cmp["baseline"]]
-        # a diagnosis's verdict ranks the year after roll-out; these lines state the whole run
-        span = " over the whole run" if diagnosis is not None and diagnosis.get("rollout") else ""
+        decided = _diagnosis_differences(diagnosis)
         for raw in cmp["scenarios"][1:]:
-            d = cmp["differences"][raw]
+            d = decided.get(raw) or cmp["differences"][raw]
             rows = pd.DataFrame([{"kpi": k, **d[k]} for k in SUMMARY_KPIS])
             lines = [verdict(k, d[k], base, names[raw], d) for k in SUMMARY_KPIS]
             items.append({
-                "text": f"{names[raw]} against {base}{span}: {change_phrase(rows)}.",
+                "text": f"{names[raw]} against {base}: {change_phrase(rows)}.",
                 # a diagnosis's verdict leads; one line per lever keeps the summary short
                 "points": [] if diagnosis is not None else lines,
                 "numbers": [{"plan": names[raw], "reference": base, "scenario": raw,
@@ -781,6 +805,20 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
                       "this report states no findings; run 10 or more replications.",
                       "points": [], "numbers": []})  # fmt: skip
     return items
+
+
+def _diagnosis_differences(
+    diagnosis: dict[str, Any] | None,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each lever's paired differences as the diagnosis decided on them (the year after
+    roll-out where measured), by lever and KPI; empty without a diagnosis."""
+    if diagnosis is None:
+        return {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for kpi, rows in diagnosis["rankings"].items():
+        for r in rows:
+            out.setdefault(r["lever"], {})[kpi] = r
+    return out
 
 
 def _sweep_summary(
@@ -986,10 +1024,14 @@ METHOD = [
     "'Almost certainly', 'very likely' and 'probably' mean at least 99%, 95% and 80% chance that "
     "the change is in the stated direction; below 80% either way the report says 'no clear "
     "difference'.",
-    "Productivity loss is the share of paid hours lost to interruptions, searching, rework and "
-    "coordination. Churn at handover is the share of won customers lost before activation. "
-    "Throughput is customers activated per month. Cost of friction prices the lost hours and the "
-    "customers lost at handover, per year.",
+    "Net value is the gross margin on one year of the customers activated, less bonuses and the "
+    "payroll of the people modelled, per year; a customer lost at handover counts once, through "
+    "the margin they never bring. Productivity loss is the share of paid hours lost to "
+    "interruptions, searching, rework and coordination, or not worked while work was there "
+    "(slack). Churn at handover is the share of won customers lost before activation. "
+    "Throughput is customers activated per month. Cost of friction prices the hours lost to "
+    "friction and the customers lost at handover, per year, but not the sales a plan does not "
+    "make.",
     "The model is a simplification: most behavioural parameters are assumptions (see the "
     "assumptions page), so read the direction and rough size of effects, not the decimals.",
 ]
@@ -1436,6 +1478,9 @@ def _title_slide(prs: Any, report: Report) -> None:
     _put(tf.paragraphs[0], report.title, size, bold=True)
     if report.bottom_line:
         _put(tf.add_paragraph(), report.bottom_line, 20, bold=True)
+    flag = guardrail_flag(report.guardrails)
+    if flag:  # a title slide shown alone must not let its number be taken at face value
+        _put(tf.add_paragraph(), flag, 18, bold=True, colour=charts.WORSE)
     plans = [x["label"] for x in report.lineup]
     if plans:
         line = f"Plans: {plans[0]} (the reference)"
