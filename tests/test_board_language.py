@@ -10,6 +10,10 @@ headline states the same quantity as the numbers beside it.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import math
 import re
 import textwrap
 from html.parser import HTMLParser
@@ -56,6 +60,19 @@ SWEEP = """\
       structure.team_size: [4, 5]
       incentives.weights: {simplex: 0.5}
 """
+#: A sweep that changes the firm itself: its designs do not face the same customers.
+FIRM_SWEEP = """\
+    name: firm sweep
+    base: today_tiny.yaml
+    replications: 2
+    seed: 7
+    axes:
+      org.sales_reps: [4, 6]
+      market.deal_value: [30000, 50000]
+"""
+#: A short diagnosis: the six bundles, rolled out on day 10 of a 50-day run.
+DIAGNOSE = ["--reps", "3", "--seed", "2", "--levers", "bundles", "--rollout-day", "10",
+            "--set", "horizon_days=40", "--set", "warmup_days=10", "--workers", "1"]  # fmt: skip
 
 
 def _write(folder: Path, name: str, text: str) -> Path:
@@ -91,6 +108,33 @@ def sweep_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     sweep(files[1], out=results)
     build_report(results, out=root / "board_sweep_pack")
     return {"results": results, "out": root / "board_sweep_pack", "inputs": files}
+
+
+@pytest.fixture(scope="module")
+def firm_sweep_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two firm sizes x two deal values x two replications, and the pack."""
+    root = tmp_path_factory.mktemp("board_firms")
+    files = [_write(root, "today_tiny.yaml", TODAY), _write(root, "firm_sweep.yaml", FIRM_SWEEP)]
+    results = root / "board_firm_results"
+    sweep(files[1], out=results)
+    build_report(results, out=root / "board_firm_pack")
+    return {"results": results, "out": root / "board_firm_pack", "inputs": files}
+
+
+@pytest.fixture(scope="module")
+def diagnose_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A short diagnosis of a scenario with a code name and no label, run as a user runs it,
+    its terminal output, and the pack."""
+    root = tmp_path_factory.mktemp("board_diagnose")
+    files = [_write(root, "today_tiny.yaml", TODAY)]
+    results = root / "board_diagnosis"
+    terminal = io.StringIO()
+    with contextlib.redirect_stdout(terminal):
+        code = main(["diagnose", str(files[0]), *DIAGNOSE, "--out", str(results)])
+    assert code == 0
+    build_report(results, out=root / "board_diagnosis_pack")
+    return {"results": results, "out": root / "board_diagnosis_pack", "inputs": files,
+            "terminal": terminal.getvalue()}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,17 +253,21 @@ def _found(text: str, token: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", text) is not None
 
 
-def _offences(pack: dict[str, Any]) -> list[str]:
+def _offences(pack: dict[str, Any], texts: dict[str, str] | None = None) -> list[str]:
+    """What the board-facing texts (the pack's, unless ``texts`` are given) should not name."""
     tokens = _code_names() | _file_names(pack) | _code_slugs(pack["results"])
     found = []
-    for where, text in _board(pack).items():
+    for where, text in (_board(pack) if texts is None else texts).items():
         found += [f"{where}: {t}" for t in sorted(tokens) if _found(text, t)]
         found += [f"{where}: seed" for _ in re.findall(r"seed", text, re.IGNORECASE)][:1]
         found += [f"{where}: --"] if "--" in text else []
     return found
 
 
-@pytest.mark.parametrize("pack_name", ["compare_pack", "sweep_pack"])
+PACKS = ["compare_pack", "sweep_pack", "firm_sweep_pack", "diagnose_pack"]
+
+
+@pytest.mark.parametrize("pack_name", PACKS)
 def test_board_text_names_no_key_file_slug_seed_or_option(
     pack_name: str, request: pytest.FixtureRequest
 ) -> None:
@@ -239,10 +287,133 @@ def test_the_scan_finds_what_it_looks_for(compare_pack: dict[str, Any]) -> None:
     assert re.search("seed", text, re.IGNORECASE)
 
 
+def _terminal_board(terminal: str) -> dict[str, str]:
+    """What a board member reads of ``friction diagnose``'s output: the lead (bottom line and
+    what to read with care, up to the analyst's account of the run) and the paragraph in plain
+    words."""
+    lead = terminal.split("\nDiagnosis of ", 1)[0]
+    words = terminal.split("In plain words:\n", 1)[1].split("\n\n", 1)[0]
+    return {"terminal lead": lead, "terminal words": words}
+
+
+def test_diagnose_speaks_plain_words_in_the_terminal_and_its_file(
+    diagnose_pack: dict[str, Any],
+) -> None:
+    d = json.loads((diagnose_pack["results"] / "diagnosis.json").read_text(encoding="utf-8"))
+    texts = _terminal_board(diagnose_pack["terminal"])
+    assert texts["terminal lead"].strip() and texts["terminal words"].strip()
+    texts |= {k: d[k] for k in ("verdict", "headline", "bottom_line")}
+    assert _offences(diagnose_pack, texts) == []
+
+
+def test_a_diagnosis_names_its_starting_scenario_by_its_label(
+    diagnose_pack: dict[str, Any],
+) -> None:
+    from simulation.scenario.config import plain_label
+
+    d = json.loads((diagnose_pack["results"] / "diagnosis.json").read_text(encoding="utf-8"))
+    assert d["scenario"] == "today_tiny"
+    assert d["scenario_label"] == plain_label("today_tiny") == "Today tiny"
+    assert "Today tiny" in d["verdict"]
+
+
+def test_a_firm_sweep_says_in_plain_words_that_its_customers_differ(
+    firm_sweep_pack: dict[str, Any],
+) -> None:
+    """The guardrail names what the sweep changes by the settings' human names."""
+    names = {r["key"]: r["name"].lower() for r in lever_table()}
+    for where, text in _board(firm_sweep_pack).items():
+        if where == "charts":
+            continue
+        said = " ".join(text.split())
+        assert "do not face the same customers" in said, where
+        assert names["org.sales_reps"] in said and names["market.deal_value"] in said, where
+
+
+# --------------------------------------------------------------------------------------------
+# A diagnosis's advice on replications, in plain words
+# --------------------------------------------------------------------------------------------
+
+
+def _diagnosis(values: dict[str, list[float]], rank_by: str = "cost_of_friction") -> dict:
+    """A diagnosis of the first levers of the playbook from each one's ranking-KPI runs
+    (``values[lever]``, ``values["current"]``), starting from a scenario with a code name."""
+    from simulation.analysis.compare import paired_difference
+    from simulation.analysis.diagnosis import summarise_diagnosis
+    from simulation.scenario.levers import CURRENT
+
+    levers = [LEVER_BY_KEY[k] for k in values if k != CURRENT]
+    rows = []
+    for kpi in KPIS:
+        for lv in levers:
+            if kpi == rank_by:
+                d = paired_difference(values[CURRENT], values[lv.key], KPIS[kpi].better)
+            else:
+                n = len(values[CURRENT])
+                p = 0.5 if n > 1 else math.nan
+                d = {"n": n, "base_mean": 1.0, "mean": 1.0, "diff": 0.0, "ci_low": 0.0,
+                     "ci_high": 0.0, "relative": 0.0, "p_better": p}  # fmt: skip
+            rows.append({**d, "lever": lv.key, "kpi": kpi})
+    header = {"scenario": "today_tiny", "scenario_label": "Today's plan", "seed": 1,
+              "replications": len(values[CURRENT]), "results": "results/x"}  # fmt: skip
+    return summarise_diagnosis(rows, values, rank_by, levers, dict.fromkeys(KPIS, 1.0), header)
+
+
+def _wobbly(shift: float, wobble: float, n: int = 10) -> list[float]:
+    return [1000.0 + shift + 37 * ((7 * i) % 5) + (wobble if i % 2 else -wobble) for i in range(n)]
+
+
+#: Verdicts that advise more replications or another ranking, one of each kind.
+ADVICE = {
+    # the top two cannot be separated, but more replications might tell them apart
+    "runner-up unclear": {"current": _wobbly(0, 0), "blended_bonus": _wobbly(-300, 20),
+                          "squads": _wobbly(-290, -20)},
+    # no lever clearly helps; more replications might tell
+    "unclear": {"current": _wobbly(0, 0), "blended_bonus": _wobbly(-8, 40),
+                "squads": _wobbly(30, 5)},
+    "one replication": {"current": [10.0], "blended_bonus": [8.0], "squads": [9.0]},
+    "unranked": {"current": [math.nan] * 3, "blended_bonus": [math.nan] * 3,
+                 "squads": [math.nan] * 3},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(ADVICE))
+def test_a_diagnosis_advises_in_plain_words(case: str) -> None:
+    """The verdict keeps its advice (how many replications might separate the levers, rank by
+    another measure) without naming a command option, a key or the scenario's code name; the
+    terminal gives the option on a line of its own."""
+    from simulation.cli.main import render_diagnosis
+
+    d = _diagnosis(ADVICE[case])
+    for key in ("verdict", "headline", "bottom_line"):
+        text = d[key]
+        assert "--" not in text and not re.search(r"\breps\b", text), (key, text)
+        assert not any(_found(text, t) for t in _code_names() | {"today_tiny"}), (key, text)
+    more = {"runner-up unclear": (d["runner_up"] or {}).get("suggested_reps"),
+            "unclear": d.get("top_suggested_reps")}.get(case)  # fmt: skip
+    terminal = render_diagnosis(d)
+    if case in ("runner-up unclear", "unclear"):
+        assert more, "the case must advise more replications"
+        assert d["top"]["direction"] == (
+            "better" if case == "runner-up unclear" else "no clear difference"
+        )
+        assert f"about {more:,} replications" in d["verdict"]
+        assert re.search(rf"^\S.*--reps {more}\b", terminal, re.MULTILINE)
+    if case == "one replication":
+        assert "10 or more replications" in d["verdict"]
+        assert "--reps 10" in terminal
+    if case == "unranked":
+        assert "another measure" in d["verdict"] and "--rank-by" in terminal
+    else:
+        assert "Today's plan" in d["verdict"]
+    words = terminal.split("In plain words:\n", 1)[1].split("\n\n", 1)[0]
+    assert "--" not in words
+
+
 ABBREVIATION = re.compile(r"(?<![\w&])([A-Z][A-Z0-9&]*[A-Z0-9])(?=s?(?![\w&]))")
 
 
-@pytest.mark.parametrize("pack_name", ["compare_pack", "sweep_pack"])
+@pytest.mark.parametrize("pack_name", PACKS)
 def test_every_abbreviation_is_spelled_out(pack_name: str, request: pytest.FixtureRequest) -> None:
     pack = request.getfixturevalue(pack_name)
     for where, text in _board(pack).items():

@@ -15,8 +15,10 @@ from scipy import stats
 from simulation.analysis.compare import paired_difference
 from simulation.analysis.guardrails import (
     CALIBRATION_BANDS,
+    FIRM_KEYS,
     FRICTION_PAYROLL_LIMIT,
     MIN_REPLICATIONS,
+    NOT_CUSTOMERS,
     best_of_k,
     bonferroni_confidence,
     calibration,
@@ -30,7 +32,7 @@ from simulation.analysis.guardrails import (
 )
 from simulation.analysis.words import certainty, guardrail_text, verdict
 from simulation.cli import main as cli
-from simulation.scenario.config import Scenario
+from simulation.scenario.config import Scenario, lever_table
 
 
 def _config(**org: float) -> dict:
@@ -60,7 +62,7 @@ def test_different_firm_sizes_trigger_and_say_how() -> None:
     assert {x["key"] for x in plan["differences"]} == {"org.sales_reps", "org.ops_staff"}
     text = guardrail_text(g)
     assert "do not face the same customers" in text
-    assert "12 sales reps (against 40)" in text and "5 ops staff (against 30)" in text
+    assert "12 sales reps (against 40)" in text and "5 operations staff (against 30)" in text
     assert "org." not in text  # board language: no dotted keys
 
 
@@ -85,6 +87,30 @@ def test_sweep_axes_on_the_firm_or_market_trigger_and_others_do_not() -> None:
     assert "the sweep changes the sales reps" in guardrail_text(g)
     assert sweep_firm_axes(["market.leads_per_rep_day"]) is not None
     assert sweep_firm_axes(["incentives.weights.team", "structure.team_size"]) is None
+    assert sweep_firm_axes(["market.gross_margin"]) is None  # what a customer is worth
+
+
+#: The keys that decide which customers a firm meets (its size and market; not its margin).
+FIRM_AND_MARKET = [
+    r
+    for r in lever_table()
+    if r["key"] in FIRM_KEYS
+    or (r["key"].startswith("market.") and r["key"].split(".")[1] not in NOT_CUSTOMERS)
+]
+
+
+@pytest.mark.parametrize("row", FIRM_AND_MARKET, ids=lambda r: r["key"])
+def test_a_firm_guardrail_names_each_setting_by_its_human_name(row: dict) -> None:
+    """Whatever firm or market key a sweep varies or two plans differ on, the sentence names it
+    by the short human name the assumptions table shows, never by its key."""
+    key, name = row["key"], row["name"].lower()
+    swept = guardrail_text(sweep_firm_axes([key]))
+    value = (row["default"] or 0) * 2 + 1  # another value than the default
+    plans = firm_differences({"a": _config(), "b": _config(**{key.replace(".", "__"): value})}, "a")
+    assert plans is not None
+    for text in (swept, guardrail_text(plans)):
+        assert name in text.lower(), (key, text)
+        assert key not in text and key.split(".")[1] not in text, (key, text)
 
 
 # --------------------------------------------------------------------------------------------

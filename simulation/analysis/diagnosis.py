@@ -725,12 +725,13 @@ def finish_diagnosis(plan: Plan, rank_by: str = DEFAULT_RANK) -> dict[str, Any]:
     rank_values = {label: v[rank_by] for label, v in values.items()}
     current = _means(results, list(KPIS), "") | _means(results, after, AFTER)
     configs = {labels[p]: results.scenario_config(p) for p in range(results.n_points)}
-    guardrails = [  # said of the starting scenario by its name
-        {**g, **{k: plan.start.name for k in ("plan", "reference") if g.get(k) == CURRENT}}
+    guardrails = [  # said of the starting scenario by its label
+        {**g, **{k: plan.start.label for k in ("plan", "reference") if g.get(k) == CURRENT}}
         for g in check_plans(configs, CURRENT, current, results.replications)
     ]
     header = {
         "scenario": plan.start.name,
+        "scenario_label": plan.start.label,
         "description": plan.start.description,
         "source": plan.source,
         "replications": results.replications,

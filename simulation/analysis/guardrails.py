@@ -120,10 +120,16 @@ def firm_differences(
     return {"kind": "different_firms", "reference": reference, "plans": plans}
 
 
+def _market_of_customers(key: str) -> bool:
+    """A market key that decides which customers the firm meets (not only what they are worth)."""
+    section, _, name = key.partition(".")
+    return section == MARKET and name not in NOT_CUSTOMERS
+
+
 def sweep_firm_axes(axes: Sequence[str]) -> dict[str, Any] | None:
     """A sweep whose axes change the firm or the market: its designs do not meet the same
     customers. ``None`` when no axis does."""
-    keys = [k for k in axes if k in FIRM_KEYS or k.startswith(f"{MARKET}.")]
+    keys = [k for k in axes if k in FIRM_KEYS or _market_of_customers(k)]
     if not keys:
         return None
     return {"kind": "different_firms", "reference": None, "keys": keys}

@@ -25,7 +25,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -34,13 +33,14 @@ from simulation.analysis.stats import MAX_SUGGESTED_REPS
 from simulation.batch.design import WEIGHT_KEYS
 from simulation.common.formats import format_number, format_value, number_style
 from simulation.model.metrics import KPI, KPIS, MISSION
-from simulation.scenario.config import human_name, lever_table
+from simulation.scenario.config import human_name, lever_table, plain_label
 from simulation.scenario.levers import CURRENT, DEFAULT_RANK, LEVER_BY_KEY, Lever
 
 __all__ = [
     "ABBREVIATIONS",
     "CERTAINTY",
     "CHANGE_ORDER",
+    "ONE_REP_ADVICE",
     "PRICE_KPIS",
     "READ_WITH_CARE",
     "SMALL_CHANGE",
@@ -69,8 +69,10 @@ __all__ = [
     "setting_phrase",
     "settings_phrase",
     "size",
+    "starting_point",
     "table_unit",
     "verdict",
+    "verdict_options",
     "verdict_text",
 ]
 
@@ -573,6 +575,10 @@ def _lever(key: str) -> Lever:
     return LEVER_BY_KEY[key]
 
 
+#: The replications a one-replication verdict advises, at least.
+ONE_REP_ADVICE = 10
+
+
 def _round_reps(n: int) -> str:
     return f"{n:,}"
 
@@ -593,15 +599,22 @@ class _TopWords:
     later: str  # a reminder of the current roll-out day, if the lever comes anyway
 
 
+def starting_point(d: Mapping[str, Any]) -> str:
+    """The set-up a diagnosis measures its levers against, by the starting scenario's label
+    (older files without one: its name in plain words): 'the current set-up (Today's plan)';
+    'today's set-up' for the bundled baseline."""
+    name = str(d.get("scenario") or "")
+    if name.lower() == "baseline":
+        return "today's set-up"
+    label = d.get("scenario_label") or (plain_label(name) if name and name != CURRENT else "")
+    return f"the current set-up ({label})" if label else "the current set-up"
+
+
 def _top_words(d: Mapping[str, Any]) -> _TopWords:
     """The shared phrases of a diagnosis whose favoured lever (``d["top"]``) is known."""
     kpi = KPIS[d["rank_by"]]
     top = d["top"]
-    where = (
-        "today's set-up"
-        if str(d.get("scenario", "")).lower() == "baseline"
-        else f"the current set-up ({d.get('scenario', CURRENT)})"
-    )
+    where = starting_point(d)
     day = d.get("rollout_days", {}).get(top["lever"])
     return _TopWords(
         kpi=kpi,
@@ -622,8 +635,8 @@ def _one_rep_sentence(d: Mapping[str, Any], w: _TopWords) -> str:
     return (
         f"{w.lever.action} first{w.later}: it {_verb(d['top']['diff'])} {w.what} by {w.by} "
         f"against {w.where}, the largest gain of the levers tested. With one replication the "
-        "model cannot tell how sure this is, nor the order of the levers; run 10 or more "
-        "(--reps 10)."
+        f"model cannot tell how sure this is, nor the order of the levers; run {ONE_REP_ADVICE} "
+        "or more replications."
     )
 
 
@@ -695,7 +708,7 @@ def _runner_up_unclear_sentence(
         )
     more = runner["suggested_reps"]
     if more is not None:
-        tail = f" More replications (about {_round_reps(more)}, --reps {more}) might separate them."
+        tail = f" Running about {_round_reps(more)} replications might separate them."
     else:
         tail = (
             f" The gap is too small for more replications to settle (more than "
@@ -718,7 +731,7 @@ def _unclear_sentences(d: Mapping[str, Any], w: _TopWords) -> list[str]:
     ]
     more = d.get("top_suggested_reps")
     if more:
-        parts.append(f"More replications (about {_round_reps(more)}) might tell.")
+        parts.append(f"Running about {_round_reps(more)} replications might tell whether it helps.")
     return parts
 
 
@@ -754,7 +767,7 @@ def verdict_text(d: Mapping[str, Any]) -> str:
     if top is None:
         unranked = (
             f"{KPIS[d['rank_by']].label} is not defined in these runs, so the levers cannot be "
-            "ranked by it; rank them by another KPI (--rank-by)."
+            "ranked by it; rank them by another measure."
         )
         return " ".join([unranked, *_in_place_sentence(d)])
     w = _top_words(d)
@@ -771,6 +784,26 @@ def verdict_text(d: Mapping[str, Any]) -> str:
     if direction == "better" or one_rep:
         parts += _trade_off_sentences(d, priced=direction == "better" and not one_rep)
     return " ".join(parts + _other_leaders(d) + _in_place_sentence(d))
+
+
+def verdict_options(d: Mapping[str, Any]) -> list[str]:
+    """The command-line options behind the verdict's advice (more replications, another
+    ranking), one line each, for the analyst's terminal; board text words the advice in
+    :func:`verdict_text` without them."""
+    top = d["top"]
+    if top is None:
+        return ["--rank-by KPI (rank the levers by another measure)"]
+    if math.isnan(top["p_better"]):
+        return [f"--reps {ONE_REP_ADVICE} (enough replications to tell how sure the verdict is)"]
+    runner = d.get("runner_up")
+    if top["direction"] == "better" and runner is not None:
+        more = runner["suggested_reps"]
+        if more is not None and not _runner_beaten(runner) and not _runner_separated(runner):
+            return [f"--reps {more} (replications that might separate the top two levers)"]
+    more = d.get("top_suggested_reps")
+    if top["direction"] == "no clear difference" and more:
+        return [f"--reps {more} (replications that might tell whether the best lever helps)"]
+    return []
 
 
 def headline_text(d: Mapping[str, Any]) -> str:
@@ -841,8 +874,8 @@ def _other_leaders(d: Mapping[str, Any]) -> list[str]:
         if best["lever"] != top and best["direction"] == "better":
             k = KPIS[kpi]
             said.append(
-                f"on {_phrase(kpi)}, {_lever(best['lever']).noun} ({_verb(best['diff'])} it by "
-                f"{size(k, best['diff'])})"
+                f"on {_phrase(kpi)}, {_lever(best['lever']).noun}, which {_verb(best['diff'])} "
+                f"it by {size(k, best['diff'])}"
             )
     if not said:
         return []
@@ -862,40 +895,44 @@ def _in_place_sentence(d: Mapping[str, Any]) -> list[str]:
 
 #: The heading of the guardrails, in the terminal and the board pack.
 READ_WITH_CARE = "Read with care"
-#: How the firm's size reads in a sentence.
-_FIRM_NOUNS = {"org.sales_reps": "sales reps", "org.ops_staff": "ops staff"}
+#: The keys that count people: '12 sales reps', not 'sales reps of 12'.
+_HEADCOUNTS = ("org.sales_reps", "org.ops_staff")
 
 
-@lru_cache(maxsize=1)
-def _meanings() -> dict[str, str]:
-    """Each scenario key's meaning as it reads inside a sentence ('mean annual contract value
-    of a deal')."""
-    return {
-        r["key"]: (r["meaning"][:1].lower() + r["meaning"][1:]).split(". ")[0].rstrip(".")
-        for r in lever_table()
-    }
+def _setting_name(key: str) -> str:
+    """A setting's short human name inside a sentence ('annual contract value of a deal'),
+    never its key (a key the schema does not know reads as its last part in words)."""
+    try:
+        return _lower_first(human_name(key))
+    except (KeyError, AttributeError):
+        return key.rsplit(".", 1)[-1].replace("_", " ")
 
 
-def _setting_value(value: Any) -> str:
-    """A setting as a reader writes it: 60,000 with its separator, 0.25 as it is."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return format_value(value)
+def _setting_value(key: str, value: Any) -> str:
+    """A setting as a reader writes it: 60,000 with its separator (and the currency, for
+    money), a share in %, 0.25 as it is."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return format_value(value).replace("_", " ")
+    unit = _UNITS.get(key, "")
+    if unit.startswith(_PERCENT_UNITS):
+        return f"{float(value) * 100:g}%"
+    text = f"{value:,.0f}" if abs(value) >= 1000 else format_value(value)
+    code = currency() if unit.startswith("currency") else None
+    return f"{code} {text}" if code else text
 
 
 def _setting(key: str, value: Any, reference: Any) -> str:
-    """'12 sales reps (against 40)', 'mean annual contract value of a deal of 60,000 (against
+    """'12 sales reps (against 40)', 'annual contract value of a deal of 60,000 (against
     40,000)'."""
-    v, r = _setting_value(value), _setting_value(reference)
-    if key in _FIRM_NOUNS:
-        return f"{v} {_FIRM_NOUNS[key]} (against {r})"
-    what = _meanings().get(key, key.rsplit(".", 1)[-1].replace("_", " "))
-    return f"{what} of {v} (against {r})"
+    v, r = _setting_value(key, value), _setting_value(key, reference)
+    if key in _HEADCOUNTS:
+        return f"{v} {_setting_name(key)} (against {r})"
+    return f"{_setting_name(key)} of {v} (against {r})"
 
 
 def _firms_text(g: Mapping[str, Any]) -> str:
     if g.get("keys"):
-        what = join_words([_FIRM_NOUNS.get(k, _meanings().get(k, k)) for k in g["keys"]])
+        what = join_words([_setting_name(k) for k in g["keys"]])
         return (
             f"The designs do not face the same customers: the sweep changes the {what}, so a "
             "difference between designs mixes the firm or its market with the plan."

@@ -639,6 +639,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _starting_name(d: Mapping[str, Any]) -> str:
+    """The starting scenario by its label, with its name when they differ: 'Today tiny
+    (today_tiny)'."""
+    name, label = str(d["scenario"]), d.get("scenario_label")
+    return f"{label} ({name})" if label and label != name else f"'{name}'"
+
+
 def _diagnosis_intro(d: Mapping[str, Any]) -> list[str]:
     """What was run (levers, roll-out day, replications, seed) and where the results are."""
     roll = d.get("rollout")
@@ -657,7 +664,8 @@ def _diagnosis_intro(d: Mapping[str, Any]) -> list[str]:
         what += f" ({kinds.count('bundle')} bundle(s) and their parts)"
     return [
         textwrap.fill(
-            f"Diagnosis of '{d['scenario']}': {what}, {when}, {d['replications']} replication(s) "
+            f"Diagnosis of {_starting_name(d)}: {what}, {when}, {d['replications']} "
+            "replication(s) "
             f"on the same seeds (root seed {d['seed']}); every variant faces the same customers.",
             WIDTH,
         ),
@@ -811,7 +819,7 @@ def _diagnosis_notes(d: Mapping[str, Any]) -> list[str]:
 
 def render_diagnosis(d: Mapping[str, Any]) -> str:
     """Terminal text: ranking table, mission KPIs per lever, notes and the verdict."""
-    from simulation.analysis.words import diagnosis_bottom_line
+    from simulation.analysis.words import diagnosis_bottom_line, verdict_options
     from simulation.model.metrics import KPIS
 
     bottom = d.get("bottom_line") or diagnosis_bottom_line(d)
@@ -821,6 +829,9 @@ def render_diagnosis(d: Mapping[str, Any]) -> str:
     lines += _diagnosis_mission(d)
     lines += _diagnosis_notes(d)
     lines += ["", "In plain words:", textwrap.fill(d["verdict"], WIDTH)]
+    options = verdict_options(d)  # the advice in plain words, as the options that follow it
+    if options:
+        lines += ["", *(f"To follow the advice: {o}" for o in options)]
     lines += [
         "",
         "Differences are paired (same seeds); differences of % are in percentage points; "

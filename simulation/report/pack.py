@@ -684,7 +684,8 @@ def _frontier(results: Results, labels: dict[int, str], reference: int | None) -
             )
         else:
             title = (
-                f"{name} is unbeaten for its bonus cost only on {join_words(on)}; on "
+                f"{name[:1].upper() + name[1:]} is unbeaten for its bonus cost only on "
+                f"{join_words(on)}; on "
                 f"{join_words(off)} other plans cost less in bonus and do better"
             )
     else:
@@ -801,7 +802,7 @@ def _summary(results: Results, diffs: pd.DataFrame | None, diagnosis: dict[str, 
         items += _sweep_summary(results, diffs, reference, today, labels)
     if not items:
         items.append({"text": "One replication per plan: the results carry no intervals, so "
-                      "this report states no findings; rerun with --reps 10 or more.",
+                      "this report states no findings; run 10 or more replications.",
                       "points": [], "numbers": []})  # fmt: skip
     return items
 
