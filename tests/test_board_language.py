@@ -99,26 +99,25 @@ def compare_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"results": results, "out": root / "board_pack", "inputs": files}
 
 
+def _sweep_pack(root: Path, name: str, text: str) -> dict[str, Any]:
+    """Run the sweep file ``text`` (over the tiny scenario) and build its pack."""
+    files = [_write(root, "today_tiny.yaml", TODAY), _write(root, f"{name}.yaml", text)]
+    results = root / f"{name}_results"
+    sweep(files[1], out=results)
+    build_report(results, out=root / f"{name}_pack")
+    return {"results": results, "out": root / f"{name}_pack", "inputs": files}
+
+
 @pytest.fixture(scope="module")
 def sweep_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Two team sizes x ten bonus mixes x two replications, and the pack."""
-    root = tmp_path_factory.mktemp("board_sweep")
-    files = [_write(root, "today_tiny.yaml", TODAY), _write(root, "tiny_sweep.yaml", SWEEP)]
-    results = root / "board_sweep_results"
-    sweep(files[1], out=results)
-    build_report(results, out=root / "board_sweep_pack")
-    return {"results": results, "out": root / "board_sweep_pack", "inputs": files}
+    return _sweep_pack(tmp_path_factory.mktemp("board_sweep"), "tiny_sweep", SWEEP)
 
 
 @pytest.fixture(scope="module")
 def firm_sweep_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Two firm sizes x two deal values x two replications, and the pack."""
-    root = tmp_path_factory.mktemp("board_firms")
-    files = [_write(root, "today_tiny.yaml", TODAY), _write(root, "firm_sweep.yaml", FIRM_SWEEP)]
-    results = root / "board_firm_results"
-    sweep(files[1], out=results)
-    build_report(results, out=root / "board_firm_pack")
-    return {"results": results, "out": root / "board_firm_pack", "inputs": files}
+    return _sweep_pack(tmp_path_factory.mktemp("board_firms"), "firm_sweep", FIRM_SWEEP)
 
 
 @pytest.fixture(scope="module")

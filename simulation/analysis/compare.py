@@ -315,13 +315,13 @@ def compare_values(
 
 
 def relabel(ranking: Mapping[str, Any], shown: Mapping[str, str]) -> dict[str, Any]:
-    """A ranking (:func:`rank_plans`) with each plan's name replaced by the label people read
-    (names without a label stay)."""
+    """A ranking (:func:`rank_plans`) with each plan (a name, or a design point's number)
+    replaced by the label people read (plans without a label stay)."""
 
     def said(x: Any) -> Any:
         if isinstance(x, list):
             return [said(y) for y in x]
-        return shown.get(x, x) if isinstance(x, str) else x
+        return shown.get(x, x) if isinstance(x, str | int) else x
 
     out = dict(ranking)
     for key in ("first", "runner_up"):

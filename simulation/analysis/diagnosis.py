@@ -49,6 +49,7 @@ from simulation.analysis.guardrails import check_plans
 from simulation.analysis.results import (
     Results,
     load_results,
+    paired_differences,
     results_folder,
     save_comparison,
 )
@@ -652,16 +653,13 @@ def _after_kpis(results: Results) -> list[str]:
 
 def _diffs(results: Results, labels: Sequence[str], kpis: Sequence[str], prefix: str) -> list[dict]:
     """Paired differences from "current" (point 0) of ``prefix + kpi``, one row per lever."""
-    rows = []
-    for kpi in kpis:
-        table = results.values(prefix + kpi)
-        base = table[0].to_numpy(dtype=float)
-        for p in table.columns:
-            if p == 0:
-                continue
-            d = paired_difference(base, table[p].to_numpy(dtype=float), KPIS[kpi].better)
-            rows.append({"point": p, "label": labels[p], "kpi": kpi, **d, "lever": labels[p]})
-    return rows
+    if not kpis:  # paired_differences reads every KPI when given none
+        return []
+    frame = paired_differences(results, 0, None, list(kpis), prefix=prefix)
+    return [
+        {**r, "label": labels[int(r["point"])], "lever": labels[int(r["point"])]}
+        for r in frame.to_dict(orient="records")
+    ]
 
 
 def _means(results: Results, kpis: Sequence[str], prefix: str) -> dict[str, float]:

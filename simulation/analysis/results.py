@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.analysis.compare import compare_values, paired_difference, rank_plans
+from simulation.analysis.compare import compare_values, paired_difference, rank_plans, relabel
 from simulation.analysis.guardrails import (
     best_of_k,
     calibration,
@@ -421,14 +421,7 @@ def _sweep_choice(
     tables = {kpi: results.values(kpi) for kpi in dict.fromkeys((rank_by, *mission))}
     values = {p: {kpi: t[p].tolist() for kpi, t in tables.items()} for p in range(k)}
     ranking = rank_plans(values, rank_by, mission, limit=2)
-    named = {
-        **ranking,
-        "order": [names[p] for p in ranking["order"]],
-        "by_mean": [names[p] for p in ranking["by_mean"]],
-        "first": None if ranking["first"] is None else names[ranking["first"]],
-        "runner_up": None if ranking["runner_up"] is None else names[ranking["runner_up"]],
-        "passed_over": {names[p]: [names[o] for o in b] for p, b in ranking["passed_over"].items()},
-    }
+    named = relabel(ranking, names)
     out: dict[str, Any] = {
         "rank_by": rank_by,
         "ranking": named,

@@ -33,6 +33,7 @@ from typing import Any
 import matplotlib.text
 import pandas as pd
 
+from simulation.analysis.compare import relabel
 from simulation.analysis.diagnosis import effects_frame
 from simulation.analysis.results import (
     Results,
@@ -285,7 +286,7 @@ def _decision(
         return {
             "bottom_line": cmp.get("bottom_line", ""),
             "guardrails": cmp["guardrails"],
-            "ranking": None if ranking is None else _renamed(ranking, names),
+            "ranking": None if ranking is None else relabel(ranking, names),
             "comparison": cmp,
             "numbers": _bottom_numbers(cmp, names),
         }
@@ -298,21 +299,6 @@ def _decision(
         for k in (choice["rank_by"],)
     ]
     return {**choice, "comparison": None, "numbers": numbers}
-
-
-def _renamed(ranking: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """A ranking with the plans called as the pack calls them."""
-
-    def n(x: Any) -> Any:
-        return names.get(x, x) if x is not None else None
-
-    return {
-        **ranking,
-        "first": n(ranking["first"]),
-        "runner_up": n(ranking["runner_up"]),
-        "order": [n(x) for x in ranking["order"]],
-        "passed_over": {n(k): [n(x) for x in v] for k, v in ranking["passed_over"].items()},
-    }
 
 
 def _bottom_numbers(cmp: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
